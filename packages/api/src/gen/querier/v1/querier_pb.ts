@@ -15,19 +15,19 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file querier/v1/querier.proto.
  */
 export const file_querier_v1_querier: GenFile = /*@__PURE__*/
-  fileDesc("ChhxdWVyaWVyL3YxL3F1ZXJpZXIucHJvdG8SCnF1ZXJpZXIudjEiOQoTUHJvZmlsZVR5cGVzUmVxdWVzdBIRCgVzdGFydBgBIAEoA0ICMAISDwoDZW5kGAIgASgDQgIwAiJEChRQcm9maWxlVHlwZXNSZXNwb25zZRIsCg1wcm9maWxlX3R5cGVzGAEgAygLMhUudHlwZXMudjEuUHJvZmlsZVR5cGUiWgoNU2VyaWVzUmVxdWVzdBIQCghtYXRjaGVycxgBIAMoCRITCgtsYWJlbF9uYW1lcxgCIAMoCRIRCgVzdGFydBgDIAEoA0ICMAISDwoDZW5kGAQgASgDQgIwAiI2Cg5TZXJpZXNSZXNwb25zZRIkCgpsYWJlbHNfc2V0GAIgAygLMhAudHlwZXMudjEuTGFiZWxzIr8CCh1TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIRCgVzdGFydBgDIAEoA0ICMAISDwoDZW5kGAQgASgDQgIwAhIaCgltYXhfbm9kZXMYBSABKANCAjACSACIAQESKQoGZm9ybWF0GAYgASgOMhkucXVlcmllci52MS5Qcm9maWxlRm9ybWF0Ej8KFHN0YWNrX3RyYWNlX3NlbGVjdG9yGAcgASgLMhwudHlwZXMudjEuU3RhY2tUcmFjZVNlbGVjdG9ySAGIAQESGwoTcHJvZmlsZV9pZF9zZWxlY3RvchgIIAMoCUIMCgpfbWF4X25vZGVzQhcKFV9zdGFja190cmFjZV9zZWxlY3RvciJnCh5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVzcG9uc2USKgoKZmxhbWVncmFwaBgBIAEoCzIWLnF1ZXJpZXIudjEuRmxhbWVHcmFwaBIMCgR0cmVlGAIgASgMEgsKA2RvdBgDIAEoCSLfAQodU2VsZWN0TWVyZ2VTcGFuUHJvZmlsZVJlcXVlc3QSFgoOcHJvZmlsZV90eXBlSUQYASABKAkSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSFQoNc3Bhbl9zZWxlY3RvchgDIAMoCRIRCgVzdGFydBgEIAEoA0ICMAISDwoDZW5kGAUgASgDQgIwAhIaCgltYXhfbm9kZXMYBiABKANCAjACSACIAQESKQoGZm9ybWF0GAcgASgOMhkucXVlcmllci52MS5Qcm9maWxlRm9ybWF0QgwKCl9tYXhfbm9kZXMiWgoeU2VsZWN0TWVyZ2VTcGFuUHJvZmlsZVJlc3BvbnNlEioKCmZsYW1lZ3JhcGgYASABKAsyFi5xdWVyaWVyLnYxLkZsYW1lR3JhcGgSDAoEdHJlZRgCIAEoDCJnCgpGbGFtZUdyYXBoEg0KBW5hbWVzGAEgAygJEiEKBmxldmVscxgCIAMoCzIRLnF1ZXJpZXIudjEuTGV2ZWwSEQoFdG90YWwYAyABKANCAjACEhQKCG1heF9zZWxmGAQgASgDQgIwAiKaAQoORmxhbWVHcmFwaERpZmYSDQoFbmFtZXMYASADKAkSIQoGbGV2ZWxzGAIgAygLMhEucXVlcmllci52MS5MZXZlbBIRCgV0b3RhbBgDIAEoA0ICMAISFAoIbWF4X3NlbGYYBCABKANCAjACEhUKCWxlZnRUaWNrcxgFIAEoA0ICMAISFgoKcmlnaHRUaWNrcxgGIAEoA0ICMAIiGwoFTGV2ZWwSEgoGdmFsdWVzGAEgAygDQgIwAiKDAwoTU2VsZWN0U2VyaWVzUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIRCgVzdGFydBgDIAEoA0ICMAISDwoDZW5kGAQgASgDQgIwAhIQCghncm91cF9ieRgFIAMoCRIMCgRzdGVwGAYgASgBEj0KC2FnZ3JlZ2F0aW9uGAcgASgOMiMudHlwZXMudjEuVGltZVNlcmllc0FnZ3JlZ2F0aW9uVHlwZUgAiAEBEj8KFHN0YWNrX3RyYWNlX3NlbGVjdG9yGAggASgLMhwudHlwZXMudjEuU3RhY2tUcmFjZVNlbGVjdG9ySAGIAQESFgoFbGltaXQYCSABKANCAjACSAKIAQESLQoNZXhlbXBsYXJfdHlwZRgKIAEoDjIWLnR5cGVzLnYxLkV4ZW1wbGFyVHlwZUIOCgxfYWdncmVnYXRpb25CFwoVX3N0YWNrX3RyYWNlX3NlbGVjdG9yQggKBl9saW1pdCI4ChRTZWxlY3RTZXJpZXNSZXNwb25zZRIgCgZzZXJpZXMYASADKAsyEC50eXBlcy52MS5TZXJpZXMigAEKC0RpZmZSZXF1ZXN0EjcKBGxlZnQYASABKAsyKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0EjgKBXJpZ2h0GAIgASgLMikucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVxdWVzdCI+CgxEaWZmUmVzcG9uc2USLgoKZmxhbWVncmFwaBgBIAEoCzIaLnF1ZXJpZXIudjEuRmxhbWVHcmFwaERpZmYqfwoNUHJvZmlsZUZvcm1hdBIeChpQUk9GSUxFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh0KGVBST0ZJTEVfRk9STUFUX0ZMQU1FR1JBUEgQARIXChNQUk9GSUxFX0ZPUk1BVF9UUkVFEAISFgoSUFJPRklMRV9GT1JNQVRfRE9UEAMykwYKDlF1ZXJpZXJTZXJ2aWNlElMKDFByb2ZpbGVUeXBlcxIfLnF1ZXJpZXIudjEuUHJvZmlsZVR5cGVzUmVxdWVzdBogLnF1ZXJpZXIudjEuUHJvZmlsZVR5cGVzUmVzcG9uc2UiABJMCgtMYWJlbFZhbHVlcxIcLnR5cGVzLnYxLkxhYmVsVmFsdWVzUmVxdWVzdBodLnR5cGVzLnYxLkxhYmVsVmFsdWVzUmVzcG9uc2UiABJJCgpMYWJlbE5hbWVzEhsudHlwZXMudjEuTGFiZWxOYW1lc1JlcXVlc3QaHC50eXBlcy52MS5MYWJlbE5hbWVzUmVzcG9uc2UiABJBCgZTZXJpZXMSGS5xdWVyaWVyLnYxLlNlcmllc1JlcXVlc3QaGi5xdWVyaWVyLnYxLlNlcmllc1Jlc3BvbnNlIgAScQoWU2VsZWN0TWVyZ2VTdGFja3RyYWNlcxIpLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTdGFja3RyYWNlc1JlcXVlc3QaKi5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXNwb25zZSIAEnEKFlNlbGVjdE1lcmdlU3BhblByb2ZpbGUSKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3BhblByb2ZpbGVSZXF1ZXN0GioucXVlcmllci52MS5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVzcG9uc2UiABJTCgxTZWxlY3RTZXJpZXMSHy5xdWVyaWVyLnYxLlNlbGVjdFNlcmllc1JlcXVlc3QaIC5xdWVyaWVyLnYxLlNlbGVjdFNlcmllc1Jlc3BvbnNlIgASOwoERGlmZhIXLnF1ZXJpZXIudjEuRGlmZlJlcXVlc3QaGC5xdWVyaWVyLnYxLkRpZmZSZXNwb25zZSIAElgKD0dldFByb2ZpbGVTdGF0cxIgLnR5cGVzLnYxLkdldFByb2ZpbGVTdGF0c1JlcXVlc3QaIS50eXBlcy52MS5HZXRQcm9maWxlU3RhdHNSZXNwb25zZSIAYgZwcm90bzM", [file_types_v1_types]);
+  fileDesc("ChhxdWVyaWVyL3YxL3F1ZXJpZXIucHJvdG8SCnF1ZXJpZXIudjEiMQoTUHJvZmlsZVR5cGVzUmVxdWVzdBINCgVzdGFydBgBIAEoAxILCgNlbmQYAiABKAMiRAoUUHJvZmlsZVR5cGVzUmVzcG9uc2USLAoNcHJvZmlsZV90eXBlcxgBIAMoCzIVLnR5cGVzLnYxLlByb2ZpbGVUeXBlIlIKDVNlcmllc1JlcXVlc3QSEAoIbWF0Y2hlcnMYASADKAkSEwoLbGFiZWxfbmFtZXMYAiADKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDIjYKDlNlcmllc1Jlc3BvbnNlEiQKCmxhYmVsc19zZXQYAiADKAsyEC50eXBlcy52MS5MYWJlbHMiswIKHVNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0EhYKDnByb2ZpbGVfdHlwZUlEGAEgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEg0KBXN0YXJ0GAMgASgDEgsKA2VuZBgEIAEoAxIWCgltYXhfbm9kZXMYBSABKANIAIgBARIpCgZmb3JtYXQYBiABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXQSPwoUc3RhY2tfdHJhY2Vfc2VsZWN0b3IYByABKAsyHC50eXBlcy52MS5TdGFja1RyYWNlU2VsZWN0b3JIAYgBARIbChNwcm9maWxlX2lkX3NlbGVjdG9yGAggAygJQgwKCl9tYXhfbm9kZXNCFwoVX3N0YWNrX3RyYWNlX3NlbGVjdG9yImcKHlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXNwb25zZRIqCgpmbGFtZWdyYXBoGAEgASgLMhYucXVlcmllci52MS5GbGFtZUdyYXBoEgwKBHRyZWUYAiABKAwSCwoDZG90GAMgASgJItMBCh1TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIVCg1zcGFuX3NlbGVjdG9yGAMgAygJEg0KBXN0YXJ0GAQgASgDEgsKA2VuZBgFIAEoAxIWCgltYXhfbm9kZXMYBiABKANIAIgBARIpCgZmb3JtYXQYByABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXRCDAoKX21heF9ub2RlcyJaCh5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVzcG9uc2USKgoKZmxhbWVncmFwaBgBIAEoCzIWLnF1ZXJpZXIudjEuRmxhbWVHcmFwaBIMCgR0cmVlGAIgASgMIl8KCkZsYW1lR3JhcGgSDQoFbmFtZXMYASADKAkSIQoGbGV2ZWxzGAIgAygLMhEucXVlcmllci52MS5MZXZlbBINCgV0b3RhbBgDIAEoAxIQCghtYXhfc2VsZhgEIAEoAyKKAQoORmxhbWVHcmFwaERpZmYSDQoFbmFtZXMYASADKAkSIQoGbGV2ZWxzGAIgAygLMhEucXVlcmllci52MS5MZXZlbBINCgV0b3RhbBgDIAEoAxIQCghtYXhfc2VsZhgEIAEoAxIRCglsZWZ0VGlja3MYBSABKAMSEgoKcmlnaHRUaWNrcxgGIAEoAyIXCgVMZXZlbBIOCgZ2YWx1ZXMYASADKAMi9wIKE1NlbGVjdFNlcmllc1JlcXVlc3QSFgoOcHJvZmlsZV90eXBlSUQYASABKAkSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDEhAKCGdyb3VwX2J5GAUgAygJEgwKBHN0ZXAYBiABKAESPQoLYWdncmVnYXRpb24YByABKA4yIy50eXBlcy52MS5UaW1lU2VyaWVzQWdncmVnYXRpb25UeXBlSACIAQESPwoUc3RhY2tfdHJhY2Vfc2VsZWN0b3IYCCABKAsyHC50eXBlcy52MS5TdGFja1RyYWNlU2VsZWN0b3JIAYgBARISCgVsaW1pdBgJIAEoA0gCiAEBEi0KDWV4ZW1wbGFyX3R5cGUYCiABKA4yFi50eXBlcy52MS5FeGVtcGxhclR5cGVCDgoMX2FnZ3JlZ2F0aW9uQhcKFV9zdGFja190cmFjZV9zZWxlY3RvckIICgZfbGltaXQiOAoUU2VsZWN0U2VyaWVzUmVzcG9uc2USIAoGc2VyaWVzGAEgAygLMhAudHlwZXMudjEuU2VyaWVzIoABCgtEaWZmUmVxdWVzdBI3CgRsZWZ0GAEgASgLMikucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVxdWVzdBI4CgVyaWdodBgCIAEoCzIpLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTdGFja3RyYWNlc1JlcXVlc3QiPgoMRGlmZlJlc3BvbnNlEi4KCmZsYW1lZ3JhcGgYASABKAsyGi5xdWVyaWVyLnYxLkZsYW1lR3JhcGhEaWZmKn8KDVByb2ZpbGVGb3JtYXQSHgoaUFJPRklMRV9GT1JNQVRfVU5TUEVDSUZJRUQQABIdChlQUk9GSUxFX0ZPUk1BVF9GTEFNRUdSQVBIEAESFwoTUFJPRklMRV9GT1JNQVRfVFJFRRACEhYKElBST0ZJTEVfRk9STUFUX0RPVBADMpMGCg5RdWVyaWVyU2VydmljZRJTCgxQcm9maWxlVHlwZXMSHy5xdWVyaWVyLnYxLlByb2ZpbGVUeXBlc1JlcXVlc3QaIC5xdWVyaWVyLnYxLlByb2ZpbGVUeXBlc1Jlc3BvbnNlIgASTAoLTGFiZWxWYWx1ZXMSHC50eXBlcy52MS5MYWJlbFZhbHVlc1JlcXVlc3QaHS50eXBlcy52MS5MYWJlbFZhbHVlc1Jlc3BvbnNlIgASSQoKTGFiZWxOYW1lcxIbLnR5cGVzLnYxLkxhYmVsTmFtZXNSZXF1ZXN0GhwudHlwZXMudjEuTGFiZWxOYW1lc1Jlc3BvbnNlIgASQQoGU2VyaWVzEhkucXVlcmllci52MS5TZXJpZXNSZXF1ZXN0GhoucXVlcmllci52MS5TZXJpZXNSZXNwb25zZSIAEnEKFlNlbGVjdE1lcmdlU3RhY2t0cmFjZXMSKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0GioucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVzcG9uc2UiABJxChZTZWxlY3RNZXJnZVNwYW5Qcm9maWxlEikucXVlcmllci52MS5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVxdWVzdBoqLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTcGFuUHJvZmlsZVJlc3BvbnNlIgASUwoMU2VsZWN0U2VyaWVzEh8ucXVlcmllci52MS5TZWxlY3RTZXJpZXNSZXF1ZXN0GiAucXVlcmllci52MS5TZWxlY3RTZXJpZXNSZXNwb25zZSIAEjsKBERpZmYSFy5xdWVyaWVyLnYxLkRpZmZSZXF1ZXN0GhgucXVlcmllci52MS5EaWZmUmVzcG9uc2UiABJYCg9HZXRQcm9maWxlU3RhdHMSIC50eXBlcy52MS5HZXRQcm9maWxlU3RhdHNSZXF1ZXN0GiEudHlwZXMudjEuR2V0UHJvZmlsZVN0YXRzUmVzcG9uc2UiAGIGcHJvdG8z", [file_types_v1_types]);
 
 /**
  * @generated from message querier.v1.ProfileTypesRequest
  */
 export type ProfileTypesRequest = Message<"querier.v1.ProfileTypesRequest"> & {
   /**
-   * @generated from field: int64 start = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 1;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 2;
    */
   end: bigint;
 };
@@ -71,12 +71,12 @@ export type SeriesRequest = Message<"querier.v1.SeriesRequest"> & {
   labelNames: string[];
 
   /**
-   * @generated from field: int64 start = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 3;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 4;
    */
   end: bigint;
 };
@@ -122,17 +122,17 @@ export type SelectMergeStacktracesRequest = Message<"querier.v1.SelectMergeStack
   labelSelector: string;
 
   /**
-   * @generated from field: int64 start = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 3;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 4;
    */
   end: bigint;
 
   /**
-   * @generated from field: optional int64 max_nodes = 5 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 max_nodes = 5;
    */
   maxNodes?: bigint | undefined;
 
@@ -206,17 +206,17 @@ export type SelectMergeSpanProfileRequest = Message<"querier.v1.SelectMergeSpanP
   spanSelector: string[];
 
   /**
-   * @generated from field: int64 start = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 4;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 5;
    */
   end: bigint;
 
   /**
-   * @generated from field: optional int64 max_nodes = 6 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 max_nodes = 6;
    */
   maxNodes?: bigint | undefined;
 
@@ -270,12 +270,12 @@ export type FlameGraph = Message<"querier.v1.FlameGraph"> & {
   levels: Level[];
 
   /**
-   * @generated from field: int64 total = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 total = 3;
    */
   total: bigint;
 
   /**
-   * @generated from field: int64 max_self = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 max_self = 4;
    */
   maxSelf: bigint;
 };
@@ -302,22 +302,22 @@ export type FlameGraphDiff = Message<"querier.v1.FlameGraphDiff"> & {
   levels: Level[];
 
   /**
-   * @generated from field: int64 total = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 total = 3;
    */
   total: bigint;
 
   /**
-   * @generated from field: int64 max_self = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 max_self = 4;
    */
   maxSelf: bigint;
 
   /**
-   * @generated from field: int64 leftTicks = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 leftTicks = 5;
    */
   leftTicks: bigint;
 
   /**
-   * @generated from field: int64 rightTicks = 6 [jstype = JS_NUMBER];
+   * @generated from field: int64 rightTicks = 6;
    */
   rightTicks: bigint;
 };
@@ -336,7 +336,7 @@ export const FlameGraphDiffSchema: GenMessage<FlameGraphDiff> = /*@__PURE__*/
  */
 export type Level = Message<"querier.v1.Level"> & {
   /**
-   * @generated from field: repeated int64 values = 1 [jstype = JS_NUMBER];
+   * @generated from field: repeated int64 values = 1;
    */
   values: bigint[];
 };
@@ -363,12 +363,12 @@ export type SelectSeriesRequest = Message<"querier.v1.SelectSeriesRequest"> & {
   labelSelector: string;
 
   /**
-   * @generated from field: int64 start = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 3;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 4;
    */
   end: bigint;
 
@@ -395,7 +395,7 @@ export type SelectSeriesRequest = Message<"querier.v1.SelectSeriesRequest"> & {
   stackTraceSelector?: StackTraceSelector | undefined;
 
   /**
-   * @generated from field: optional int64 limit = 9 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 limit = 9;
    */
   limit?: bigint | undefined;
 

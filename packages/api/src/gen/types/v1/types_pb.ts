@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file types/v1/types.proto.
  */
 export const file_types_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChR0eXBlcy92MS90eXBlcy5wcm90bxIIdHlwZXMudjEiKAoJTGFiZWxQYWlyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiLQoGTGFiZWxzEiMKBmxhYmVscxgBIAMoCzITLnR5cGVzLnYxLkxhYmVsUGFpciIvChFQcm9maWxlQW5ub3RhdGlvbhILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAkiewoLUHJvZmlsZVR5cGUSCgoCSUQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtzYW1wbGVfdHlwZRgEIAEoCRITCgtzYW1wbGVfdW5pdBgFIAEoCRITCgtwZXJpb2RfdHlwZRgGIAEoCRITCgtwZXJpb2RfdW5pdBgHIAEoCSJOCgZTZXJpZXMSIwoGbGFiZWxzGAEgAygLMhMudHlwZXMudjEuTGFiZWxQYWlyEh8KBnBvaW50cxgCIAMoCzIPLnR5cGVzLnYxLlBvaW50IoYBCgVQb2ludBINCgV2YWx1ZRgBIAEoARIVCgl0aW1lc3RhbXAYAiABKANCAjACEjAKC2Fubm90YXRpb25zGAMgAygLMhsudHlwZXMudjEuUHJvZmlsZUFubm90YXRpb24SJQoJZXhlbXBsYXJzGAQgAygLMhIudHlwZXMudjEuRXhlbXBsYXIikAEKCEV4ZW1wbGFyEhUKCXRpbWVzdGFtcBgBIAEoA0ICMAISEgoKcHJvZmlsZV9pZBgCIAEoCRIPCgdzcGFuX2lkGAMgASgJEhEKBXZhbHVlGAQgASgDQgIwAhIjCgZsYWJlbHMYBSADKAsyEy50eXBlcy52MS5MYWJlbFBhaXISEAoIdHJhY2VfaWQYBiABKAkiWAoSTGFiZWxWYWx1ZXNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIbWF0Y2hlcnMYAiADKAkSEQoFc3RhcnQYAyABKANCAjACEg8KA2VuZBgEIAEoA0ICMAIiJAoTTGFiZWxWYWx1ZXNSZXNwb25zZRINCgVuYW1lcxgBIAMoCSJJChFMYWJlbE5hbWVzUmVxdWVzdBIQCghtYXRjaGVycxgBIAMoCRIRCgVzdGFydBgCIAEoA0ICMAISDwoDZW5kGAMgASgDQgIwAiIjChJMYWJlbE5hbWVzUmVzcG9uc2USDQoFbmFtZXMYASADKAkiGAoITG9jYXRpb24SDAoEbmFtZRgBIAEoCSI6CgVHb1BHTxIWCg5rZWVwX2xvY2F0aW9ucxgBIAEoDRIZChFhZ2dyZWdhdGVfY2FsbGVlcxgCIAEoCCJcChJTdGFja1RyYWNlU2VsZWN0b3ISJQoJY2FsbF9zaXRlGAEgAygLMhIudHlwZXMudjEuTG9jYXRpb24SHwoGZ29fcGdvGAIgASgLMg8udHlwZXMudjEuR29QR08iGAoWR2V0UHJvZmlsZVN0YXRzUmVxdWVzdCJyChdHZXRQcm9maWxlU3RhdHNSZXNwb25zZRIVCg1kYXRhX2luZ2VzdGVkGAEgASgIEh8KE29sZGVzdF9wcm9maWxlX3RpbWUYAiABKANCAjACEh8KE25ld2VzdF9wcm9maWxlX3RpbWUYAyABKANCAjACKmsKGVRpbWVTZXJpZXNBZ2dyZWdhdGlvblR5cGUSJAogVElNRV9TRVJJRVNfQUdHUkVHQVRJT05fVFlQRV9TVU0QABIoCiRUSU1FX1NFUklFU19BR0dSRUdBVElPTl9UWVBFX0FWRVJBR0UQASp7CgxFeGVtcGxhclR5cGUSHQoZRVhFTVBMQVJfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkVYRU1QTEFSX1RZUEVfTk9ORRABEhwKGEVYRU1QTEFSX1RZUEVfSU5ESVZJRFVBTBACEhYKEkVYRU1QTEFSX1RZUEVfU1BBThADYgZwcm90bzM");
+  fileDesc("ChR0eXBlcy92MS90eXBlcy5wcm90bxIIdHlwZXMudjEiKAoJTGFiZWxQYWlyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiLQoGTGFiZWxzEiMKBmxhYmVscxgBIAMoCzITLnR5cGVzLnYxLkxhYmVsUGFpciIvChFQcm9maWxlQW5ub3RhdGlvbhILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAkiewoLUHJvZmlsZVR5cGUSCgoCSUQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtzYW1wbGVfdHlwZRgEIAEoCRITCgtzYW1wbGVfdW5pdBgFIAEoCRITCgtwZXJpb2RfdHlwZRgGIAEoCRITCgtwZXJpb2RfdW5pdBgHIAEoCSJOCgZTZXJpZXMSIwoGbGFiZWxzGAEgAygLMhMudHlwZXMudjEuTGFiZWxQYWlyEh8KBnBvaW50cxgCIAMoCzIPLnR5cGVzLnYxLlBvaW50IoIBCgVQb2ludBINCgV2YWx1ZRgBIAEoARIRCgl0aW1lc3RhbXAYAiABKAMSMAoLYW5ub3RhdGlvbnMYAyADKAsyGy50eXBlcy52MS5Qcm9maWxlQW5ub3RhdGlvbhIlCglleGVtcGxhcnMYBCADKAsyEi50eXBlcy52MS5FeGVtcGxhciKIAQoIRXhlbXBsYXISEQoJdGltZXN0YW1wGAEgASgDEhIKCnByb2ZpbGVfaWQYAiABKAkSDwoHc3Bhbl9pZBgDIAEoCRINCgV2YWx1ZRgEIAEoAxIjCgZsYWJlbHMYBSADKAsyEy50eXBlcy52MS5MYWJlbFBhaXISEAoIdHJhY2VfaWQYBiABKAkiUAoSTGFiZWxWYWx1ZXNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIbWF0Y2hlcnMYAiADKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDIiQKE0xhYmVsVmFsdWVzUmVzcG9uc2USDQoFbmFtZXMYASADKAkiQQoRTGFiZWxOYW1lc1JlcXVlc3QSEAoIbWF0Y2hlcnMYASADKAkSDQoFc3RhcnQYAiABKAMSCwoDZW5kGAMgASgDIiMKEkxhYmVsTmFtZXNSZXNwb25zZRINCgVuYW1lcxgBIAMoCSIYCghMb2NhdGlvbhIMCgRuYW1lGAEgASgJIjoKBUdvUEdPEhYKDmtlZXBfbG9jYXRpb25zGAEgASgNEhkKEWFnZ3JlZ2F0ZV9jYWxsZWVzGAIgASgIIlwKElN0YWNrVHJhY2VTZWxlY3RvchIlCgljYWxsX3NpdGUYASADKAsyEi50eXBlcy52MS5Mb2NhdGlvbhIfCgZnb19wZ28YAiABKAsyDy50eXBlcy52MS5Hb1BHTyIYChZHZXRQcm9maWxlU3RhdHNSZXF1ZXN0ImoKF0dldFByb2ZpbGVTdGF0c1Jlc3BvbnNlEhUKDWRhdGFfaW5nZXN0ZWQYASABKAgSGwoTb2xkZXN0X3Byb2ZpbGVfdGltZRgCIAEoAxIbChNuZXdlc3RfcHJvZmlsZV90aW1lGAMgASgDKmsKGVRpbWVTZXJpZXNBZ2dyZWdhdGlvblR5cGUSJAogVElNRV9TRVJJRVNfQUdHUkVHQVRJT05fVFlQRV9TVU0QABIoCiRUSU1FX1NFUklFU19BR0dSRUdBVElPTl9UWVBFX0FWRVJBR0UQASp7CgxFeGVtcGxhclR5cGUSHQoZRVhFTVBMQVJfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkVYRU1QTEFSX1RZUEVfTk9ORRABEhwKGEVYRU1QTEFSX1RZUEVfSU5ESVZJRFVBTBACEhYKEkVYRU1QTEFSX1RZUEVfU1BBThADYgZwcm90bzM");
 
 /**
  * @generated from message types.v1.LabelPair
@@ -154,7 +154,7 @@ export type Point = Message<"types.v1.Point"> & {
   /**
    * Milliseconds since epoch.
    *
-   * @generated from field: int64 timestamp = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 timestamp = 2;
    */
   timestamp: bigint;
 
@@ -181,7 +181,7 @@ export const PointSchema: GenMessage<Point> = /*@__PURE__*/
  */
 export type Exemplar = Message<"types.v1.Exemplar"> & {
   /**
-   * @generated from field: int64 timestamp = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 timestamp = 1;
    */
   timestamp: bigint;
 
@@ -196,7 +196,7 @@ export type Exemplar = Message<"types.v1.Exemplar"> & {
   spanId: string;
 
   /**
-   * @generated from field: int64 value = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 value = 4;
    */
   value: bigint;
 
@@ -233,12 +233,12 @@ export type LabelValuesRequest = Message<"types.v1.LabelValuesRequest"> & {
   matchers: string[];
 
   /**
-   * @generated from field: int64 start = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 3;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 4;
    */
   end: bigint;
 };
@@ -277,12 +277,12 @@ export type LabelNamesRequest = Message<"types.v1.LabelNamesRequest"> & {
   matchers: string[];
 
   /**
-   * @generated from field: int64 start = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 start = 2;
    */
   start: bigint;
 
   /**
-   * @generated from field: int64 end = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 end = 3;
    */
   end: bigint;
 };
@@ -397,12 +397,12 @@ export type GetProfileStatsResponse = Message<"types.v1.GetProfileStatsResponse"
   dataIngested: boolean;
 
   /**
-   * @generated from field: int64 oldest_profile_time = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 oldest_profile_time = 2;
    */
   oldestProfileTime: bigint;
 
   /**
-   * @generated from field: int64 newest_profile_time = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 newest_profile_time = 3;
    */
   newestProfileTime: bigint;
 };
