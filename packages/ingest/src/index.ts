@@ -1,1 +1,18 @@
-export {};
+export { type ParsedAppName, parseAppName } from './app-name.js';
+export { DeltaState, type DeltaStateOptions } from './delta.js';
+export { type ConnectCode, IngestError, type IngestErrorReason } from './errors.js';
+export {
+  ingestLegacy,
+  type LegacyFormat,
+  type LegacyIngestRequest,
+  selectLegacyFormat,
+} from './legacy.js';
+export { defaultIngestLimits, type IngestLimits } from './limits.js';
+export { ingestPush, type PushSeries } from './push.js';
+export {
+  defaultSampleTypeConfigs,
+  type SampleTypeConfig,
+  type SampleTypeConfigs,
+} from './sample-type-config.js';
+export { parseTime } from './time.js';
+export type { IngestContext, IngestedProfile, IngestedSeries } from './types.js';
