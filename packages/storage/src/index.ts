@@ -1,1 +1,9 @@
+export {
+  type EmbeddedStorage,
+  type EmbeddedStorageOptions,
+  openEmbeddedStorage,
+  type StorageLogger,
+} from './embedded.js';
 export * from './engine.js';
+export { BlockCorruptError, StorageLimitError } from './errors.js';
+export { LocalFsObjectStore, type ObjectInfo, type ObjectStore } from './object-store.js';

@@ -1,0 +1,525 @@
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { crc32, deflate, inflate } from 'node:zlib';
+import { type Labels, labelsKey, type Matcher, type StackValues } from '@emberscope/model';
+import { ByteReader, ByteWriter } from './bytes.js';
+import type { TimeRange } from './engine.js';
+import { BlockCorruptError } from './errors.js';
+import type { TenantHead } from './head.js';
+import type { LruCache } from './lru.js';
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { PartitionSums, type Queryable } from './queryable.js';
+import { SeriesIndex } from './series-index.js';
+import { decodeStackTree, encodeStackTree, type StackTreeArrays } from './stack-tree.js';
+import { decodeSymbols, encodeSymbols, type Frames, FrameTable } from './symbols.js';
+
+/*
+ * Block file (see docs/storage.md): deflated sections, then a JSON table of contents, then a fixed
+ * 16-byte trailer [u32 TOC length][u32 TOC crc32][8-byte magic], so a reader fetches the tail, the
+ * TOC, and then only the byte ranges a query needs.
+ */
+
+export const BLOCK_FORMAT = 1;
+export const BLOCKS_PREFIX = 'blocks/';
+const BLOCK_FILE = 'block.bin';
+const MAGIC = Buffer.from('EMBRBLK1', 'latin1');
+const TRAILER_BYTES = 16;
+/** First read of a block: trailer plus, usually, the whole TOC, in one request. */
+const TAIL_READ_BYTES = 64 * 1024;
+/** Sample pages are cut at row boundaries once they hold this many samples (~768 KiB raw). */
+const PAGE_SAMPLES = 1 << 16;
+const DEFLATE_LEVEL = 1;
+
+const deflateAsync = promisify(deflate);
+const inflateAsync = promisify(inflate);
+
+export type SectionKind = 'series' | 'profiles' | 'samples' | 'symbols' | 'stacks';
+
+export interface BlockSection {
+  kind: SectionKind;
+  /** Partition index, for symbols and stacks. */
+  partition?: number;
+  /** First row and row count of a sample page. */
+  firstRow?: number;
+  rowCount?: number;
+  offset: number;
+  /** Stored (deflated) length; crc32 is over these bytes. */
+  length: number;
+  rawLength: number;
+  crc32: number;
+}
+
+export interface BlockToc {
+  format: number;
+  id: string;
+  tenant: string;
+  minTimeMs: number;
+  maxTimeMs: number;
+  seriesCount: number;
+  profileCount: number;
+  sampleCount: number;
+  /** Highest WAL segment whose records of this tenant are in this block or an older one. */
+  walSegment: number;
+  partitions: { name: string; stackNodes: number }[];
+  sections: BlockSection[];
+}
+
+export function blockKey(tenant: string, id: string): string {
+  return `${BLOCKS_PREFIX}${tenantDirName(tenant)}/${id}/${BLOCK_FILE}`;
+}
+
+export function isBlockKey(key: string): boolean {
+  return key.startsWith(BLOCKS_PREFIX) && key.endsWith(`/${BLOCK_FILE}`);
+}
+
+/** A reversible, path-safe directory name: bytes outside [A-Za-z0-9_-] become %XX. */
+export function tenantDirName(tenant: string): string {
+  let out = '';
+  for (const b of Buffer.from(tenant, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A ULID: 48-bit millisecond time then 80 random bits, so ids sort by creation time. */
+export function newBlockId(nowMs = Date.now()): string {
+  let id = '';
+  for (let i = 9, t = nowMs; i >= 0; i--, t = Math.floor(t / 32)) id = CROCKFORD[t % 32] + id;
+  for (const b of randomBytes(16)) id += CROCKFORD[b % 32];
+  return id;
+}
+
+// --- writing -------------------------------------------------------------------------------
+
+/** Writes one tenant's head data as a block; returns its object info. */
+export async function writeBlock(
+  store: ObjectStore,
+  head: TenantHead,
+  walSegment: number,
+): Promise<ObjectInfo> {
+  const id = newBlockId();
+  const sections: { meta: Omit<BlockSection, 'offset' | 'length' | 'crc32'>; raw: Uint8Array }[] = [];
+  const add = (meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>, raw: Uint8Array) =>
+    sections.push({ meta: { ...meta, rawLength: raw.length }, raw });
+
+  // Series sorted by labels, and rows sorted by (series, time): a series' rows are one contiguous
+  // run that range queries binary-search.
+  const seriesOrder = Array.from({ length: head.index.size }, (_, i) => i);
+  const keys = seriesOrder.map((id) => labelsKey(head.index.labelsOf(id)));
+  seriesOrder.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+  const time = head.rowTimeMs.array;
+  const rowOrder: number[] = [];
+  const series: SeriesColumns = {
+    labels: seriesOrder.map((s) => head.index.labelsOf(s)),
+    rowStart: new Uint32Array(seriesOrder.length + 1),
+    minTimeMs: new Float64Array(seriesOrder.length),
+    maxTimeMs: new Float64Array(seriesOrder.length),
+  };
+  seriesOrder.forEach((s, i) => {
+    const sorted = [...head.seriesRows[s]].sort((a, b) => time[a] - time[b] || a - b);
+    series.rowStart[i] = rowOrder.length;
+    series.minTimeMs[i] = time[sorted[0]];
+    series.maxTimeMs[i] = time[sorted[sorted.length - 1]];
+    for (const row of sorted) rowOrder.push(row);
+  });
+  series.rowStart[seriesOrder.length] = rowOrder.length;
+  add({ kind: 'series' }, encodeSeries(series));
+
+  const rows = rowOrder.length;
+  const profiles = {
+    timeMs: new Float64Array(rows),
+    durationNanos: new Float64Array(rows),
+    partition: new Uint32Array(rows),
+    sampleStart: new Uint32Array(rows + 1),
+  };
+  let samples = 0;
+  rowOrder.forEach((row, i) => {
+    profiles.timeMs[i] = time[row];
+    profiles.durationNanos[i] = head.rowDurationNanos.array[row];
+    profiles.partition[i] = head.rowPartition.array[row];
+    profiles.sampleStart[i] = samples;
+    samples += head.sampleEnd(row) - head.rowSampleStart.array[row];
+  });
+  profiles.sampleStart[rows] = samples;
+  add({ kind: 'profiles' }, encodeProfiles(profiles));
+
+  for (let firstRow = 0; firstRow < rows; ) {
+    let end = firstRow + 1;
+    while (end < rows && profiles.sampleStart[end] - profiles.sampleStart[firstRow] < PAGE_SAMPLES) end++;
+    add(
+      { kind: 'samples', firstRow, rowCount: end - firstRow },
+      encodeSamplePage(head, rowOrder.slice(firstRow, end)),
+    );
+    firstRow = end;
+  }
+
+  head.partitions.forEach((p, partition) => {
+    const w = new ByteWriter();
+    encodeSymbols(p.symbols.columns(), w);
+    add({ kind: 'symbols', partition }, w.finish());
+    const t = new ByteWriter();
+    encodeStackTree(p.tree.arrays(), t);
+    add({ kind: 'stacks', partition }, t.finish());
+  });
+
+  const compressed = await Promise.all(sections.map((s) => deflateAsync(s.raw, { level: DEFLATE_LEVEL })));
+  const toc: BlockToc = {
+    format: BLOCK_FORMAT,
+    id,
+    tenant: head.tenant,
+    minTimeMs: head.minTimeMs,
+    maxTimeMs: head.maxTimeMs,
+    seriesCount: seriesOrder.length,
+    profileCount: rows,
+    sampleCount: samples,
+    walSegment,
+    partitions: head.partitions.map((p) => ({ name: p.name, stackNodes: p.tree.size })),
+    sections: [],
+  };
+  let offset = 0;
+  sections.forEach((s, i) => {
+    const bytes = compressed[i];
+    toc.sections.push({ ...s.meta, offset, length: bytes.length, crc32: crc32(bytes) });
+    offset += bytes.length;
+  });
+  const tocBytes = Buffer.from(JSON.stringify(toc), 'utf8');
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  trailer.writeUInt32LE(tocBytes.length, 0);
+  trailer.writeUInt32LE(crc32(tocBytes), 4);
+  MAGIC.copy(trailer, 8);
+  const file = Buffer.concat([...compressed, tocBytes, trailer]);
+  const key = blockKey(head.tenant, id);
+  await store.put(key, file);
+  return { key, size: file.length };
+}
+
+interface SeriesColumns {
+  labels: Labels[];
+  /** Rows of series s are rowStart[s] .. rowStart[s+1], sorted by time (series + 1 entries). */
+  rowStart: Uint32Array;
+  /** Time of each series' first and last row: label queries skip the profiles section when a series is fully in or out of range. */
+  minTimeMs: Float64Array;
+  maxTimeMs: Float64Array;
+}
+
+function encodeSeries(c: SeriesColumns): Uint8Array {
+  const strings: string[] = [];
+  const ids = new Map<string, number>();
+  const intern = (s: string) => {
+    let id = ids.get(s);
+    if (id === undefined) {
+      id = strings.length;
+      strings.push(s);
+      ids.set(s, id);
+    }
+    return id;
+  };
+  const refs = c.labels.map((ls) => ls.map((l) => [intern(l.name), intern(l.value)]));
+  const w = new ByteWriter();
+  w.strings(strings);
+  w.varint(refs.length);
+  for (const series of refs) {
+    w.varint(series.length);
+    for (const [name, value] of series) {
+      w.varint(name);
+      w.varint(value);
+    }
+  }
+  w.array(c.rowStart);
+  w.array(c.minTimeMs);
+  w.array(c.maxTimeMs);
+  return w.finish();
+}
+
+function decodeSeries(r: ByteReader): SeriesColumns {
+  const strings = r.strings();
+  const labels: Labels[] = [];
+  for (let n = r.varint(); n > 0; n--) {
+    const ls = [];
+    for (let k = r.varint(); k > 0; k--) ls.push({ name: strings[r.varint()], value: strings[r.varint()] });
+    labels.push(ls);
+  }
+  return {
+    labels,
+    rowStart: r.array(Uint32Array),
+    minTimeMs: r.array(Float64Array),
+    maxTimeMs: r.array(Float64Array),
+  };
+}
+
+interface ProfileColumns {
+  timeMs: Float64Array;
+  durationNanos: Float64Array;
+  partition: Uint32Array;
+  /** Row r owns samples sampleStart[r] .. sampleStart[r+1] (rows + 1 entries). */
+  sampleStart: Uint32Array;
+}
+
+function encodeProfiles(p: ProfileColumns): Uint8Array {
+  const w = new ByteWriter();
+  w.array(p.timeMs);
+  w.array(p.durationNanos);
+  w.array(p.partition);
+  w.array(p.sampleStart);
+  return w.finish();
+}
+
+function decodeProfiles(r: ByteReader): ProfileColumns {
+  return {
+    timeMs: r.array(Float64Array),
+    durationNanos: r.array(Float64Array),
+    partition: r.array(Uint32Array),
+    sampleStart: r.array(Uint32Array),
+  };
+}
+
+interface SamplePage {
+  stack: Uint32Array;
+  value: Float64Array;
+}
+
+function encodeSamplePage(head: TenantHead, rows: number[]): Uint8Array {
+  let n = 0;
+  for (const row of rows) n += head.sampleEnd(row) - head.rowSampleStart.array[row];
+  const page: SamplePage = { stack: new Uint32Array(n), value: new Float64Array(n) };
+  let i = 0;
+  for (const row of rows) {
+    const start = head.rowSampleStart.array[row];
+    const end = head.sampleEnd(row);
+    page.stack.set(head.sampleStack.array.subarray(start, end), i);
+    page.value.set(head.sampleValue.array.subarray(start, end), i);
+    i += end - start;
+  }
+  const w = new ByteWriter(n * 12 + 32);
+  w.array(page.stack);
+  w.array(page.value);
+  return w.finish();
+}
+
+function decodeSamplePage(r: ByteReader): SamplePage {
+  return { stack: r.array(Uint32Array), value: r.array(Float64Array) };
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/** Decoded sections of all open blocks, bounded by their decoded size. */
+export type SectionCache = LruCache<object>;
+
+interface SamplePageRef {
+  section: number;
+  firstRow: number;
+  endRow: number;
+}
+
+/**
+ * Queries one block. It keeps the TOC and the series section in memory and reads the other sections
+ * by byte range on demand, through the shared section cache.
+ */
+export class BlockReader implements Queryable {
+  private readonly index = new SeriesIndex();
+  private readonly profilesSection: number;
+  private readonly symbolsSections: number[] = [];
+  private readonly stacksSections: number[] = [];
+  private readonly pages: SamplePageRef[] = [];
+
+  private constructor(
+    private readonly store: ObjectStore,
+    readonly key: string,
+    readonly sizeBytes: number,
+    readonly toc: BlockToc,
+    private readonly cache: SectionCache,
+  ) {
+    let profilesSection = -1;
+    toc.sections.forEach((s, i) => {
+      if (s.kind === 'profiles') profilesSection = i;
+      else if (s.kind === 'symbols') this.symbolsSections[s.partition!] = i;
+      else if (s.kind === 'stacks') this.stacksSections[s.partition!] = i;
+      else if (s.kind === 'samples') {
+        this.pages.push({ section: i, firstRow: s.firstRow!, endRow: s.firstRow! + s.rowCount! });
+      }
+    });
+    this.profilesSection = profilesSection;
+    this.pages.sort((a, b) => a.firstRow - b.firstRow);
+  }
+
+  /** Reads and checks the trailer, the TOC and the series section; throws BlockCorruptError when they fail. */
+  static async open(
+    store: ObjectStore,
+    { key, size }: ObjectInfo,
+    cache: SectionCache,
+  ): Promise<BlockReader> {
+    if (size < TRAILER_BYTES) throw new BlockCorruptError(key, `file of ${size} bytes has no trailer`);
+    const tailLength = Math.min(size, TAIL_READ_BYTES);
+    const tail = Buffer.from(await store.getRange(key, size - tailLength, tailLength));
+    const trailer = tail.subarray(tailLength - TRAILER_BYTES);
+    if (!trailer.subarray(8).equals(MAGIC)) {
+      throw new BlockCorruptError(key, 'trailer magic missing (not a block file, or truncated)');
+    }
+    const tocLength = trailer.readUInt32LE(0);
+    if (tocLength + TRAILER_BYTES > size) {
+      throw new BlockCorruptError(key, `TOC length ${tocLength} exceeds the file size ${size}`);
+    }
+    const tocStart = size - TRAILER_BYTES - tocLength;
+    const tocBytes =
+      tocLength + TRAILER_BYTES <= tailLength
+        ? tail.subarray(tailLength - TRAILER_BYTES - tocLength, tailLength - TRAILER_BYTES)
+        : await store.getRange(key, tocStart, tocLength);
+    if (crc32(tocBytes) !== trailer.readUInt32LE(4))
+      throw new BlockCorruptError(key, 'TOC checksum mismatch');
+    const toc = parseToc(key, Buffer.from(tocBytes).toString('utf8'), tocStart);
+    const reader = new BlockReader(store, key, size, toc, cache);
+    await reader.loadSeries();
+    return reader;
+  }
+
+  get minTimeMs(): number {
+    return this.toc.minTimeMs;
+  }
+
+  get maxTimeMs(): number {
+    return this.toc.maxTimeMs;
+  }
+
+  private series!: SeriesColumns;
+
+  private async loadSeries(): Promise<void> {
+    const i = this.toc.sections.findIndex((s) => s.kind === 'series');
+    this.series = decodeSeries(await this.readSection(i));
+    for (const labels of this.series.labels) this.index.getOrAdd(labels);
+  }
+
+  async matchingSeries(matchers: readonly Matcher[], range: TimeRange): Promise<Labels[]> {
+    const { labels, minTimeMs, maxTimeMs } = this.series;
+    const out: Labels[] = [];
+    let profiles: ProfileColumns | undefined;
+    for (const id of this.index.select(matchers)) {
+      if (minTimeMs[id] > range.endMs || maxTimeMs[id] < range.startMs) continue;
+      if (minTimeMs[id] < range.startMs || maxTimeMs[id] > range.endMs) {
+        profiles ??= await this.profiles();
+        const [lo, hi] = this.rowsInRange(profiles, id, range);
+        if (lo === hi) continue;
+      }
+      out.push(labels[id]);
+    }
+    return out;
+  }
+
+  async mergeStacks(matchers: readonly Matcher[], range: TimeRange): Promise<StackValues[]> {
+    const ids = this.index.select(matchers);
+    if (ids.length === 0) return [];
+    const profiles = await this.profiles();
+    const sums = new PartitionSums((p) => this.toc.partitions[p].stackNodes);
+    let pageIndex = 0;
+    let page: SamplePage | undefined;
+    // Series ids ascend with rows, so pages are visited in order.
+    for (const id of ids) {
+      let [row, end] = this.rowsInRange(profiles, id, range);
+      while (row < end) {
+        let ref = this.pages[pageIndex];
+        if (row >= ref.endRow || !page) {
+          while (row >= this.pages[pageIndex].endRow) pageIndex++;
+          ref = this.pages[pageIndex];
+          page = await this.cached(ref.section, decodeSamplePage);
+        }
+        const pageEnd = Math.min(end, ref.endRow);
+        const base = profiles.sampleStart[ref.firstRow];
+        for (; row < pageEnd; row++) {
+          const start = profiles.sampleStart[row] - base;
+          sums.add(
+            profiles.partition[row],
+            page.stack,
+            page.value,
+            start,
+            profiles.sampleStart[row + 1] - base,
+          );
+        }
+      }
+    }
+    return Promise.all(
+      sums.touched().map(async ([p, values]) => ({ ...(await this.partitionStacks(p)), values })),
+    );
+  }
+
+  /** Rows [lo, hi) of series `id` whose time is in range (rows of a series are sorted by time). */
+  private rowsInRange(profiles: ProfileColumns, id: number, range: TimeRange): [number, number] {
+    const { rowStart } = this.series;
+    const time = profiles.timeMs;
+    const lo = firstAtLeast(time, rowStart[id], rowStart[id + 1], range.startMs);
+    // Row times are whole milliseconds.
+    const hi = firstAtLeast(time, lo, rowStart[id + 1], Math.floor(range.endMs) + 1);
+    return [lo, hi];
+  }
+
+  private profiles(): Promise<ProfileColumns> {
+    return this.cached(this.profilesSection, decodeProfiles);
+  }
+
+  private async partitionStacks(p: number): Promise<StackTreeArrays & Frames> {
+    const [tree, frames] = await Promise.all([
+      this.cached(this.stacksSections[p], decodeStackTree),
+      this.cached(this.symbolsSections[p], (r) => new FrameTable().update(decodeSymbols(r))),
+    ]);
+    return { ...tree, ...frames };
+  }
+
+  private cached<T extends object>(section: number, decode: (r: ByteReader) => T): Promise<T> {
+    const load = async () => decode(await this.readSection(section));
+    return this.cache.getOrLoad(
+      `${this.key}#${section}`,
+      load,
+      () => this.toc.sections[section].rawLength,
+    ) as Promise<T>;
+  }
+
+  private async readSection(i: number): Promise<ByteReader> {
+    const s = this.toc.sections[i];
+    const stored = await this.store.getRange(this.key, s.offset, s.length);
+    if (crc32(stored) !== s.crc32)
+      throw new BlockCorruptError(this.key, `${s.kind} section #${i} checksum mismatch`);
+    const raw = await inflateAsync(stored);
+    if (raw.length !== s.rawLength) {
+      throw new BlockCorruptError(
+        this.key,
+        `${s.kind} section #${i} inflates to ${raw.length} bytes, not ${s.rawLength}`,
+      );
+    }
+    return new ByteReader(raw);
+  }
+}
+
+/** Index of the first element in sorted `a[lo..hi)` that is >= x, or hi. */
+function firstAtLeast(a: Float64Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function parseToc(key: string, json: string, tocStart: number): BlockToc {
+  let toc: BlockToc;
+  try {
+    toc = JSON.parse(json);
+  } catch (err) {
+    throw new BlockCorruptError(key, `TOC is not JSON (${(err as Error).message})`);
+  }
+  if (toc.format !== BLOCK_FORMAT)
+    throw new BlockCorruptError(key, `unsupported format version ${toc.format}`);
+  const count = (kind: SectionKind) => toc.sections.filter((s) => s.kind === kind).length;
+  if (count('series') !== 1 || count('profiles') !== 1) {
+    throw new BlockCorruptError(key, 'TOC must list exactly one series and one profiles section');
+  }
+  for (const s of toc.sections) {
+    if (!(s.offset >= 0 && s.length >= 0 && s.offset + s.length <= tocStart)) {
+      throw new BlockCorruptError(key, `${s.kind} section lies outside the data area`);
+    }
+    if ((s.kind === 'symbols' || s.kind === 'stacks') && !toc.partitions[s.partition!]) {
+      throw new BlockCorruptError(key, `${s.kind} section names unknown partition ${s.partition}`);
+    }
+  }
+  return toc;
+}

@@ -1,0 +1,273 @@
+import type { Labels, Matcher, StackValues } from '@emberscope/model';
+import { numSampleTypes } from '@emberscope/pprof';
+import type { AppendRequest, TimeRange } from './engine.js';
+import { type Growable, growableFloat64, growableUint32 } from './growable.js';
+import { PartitionSums, type Queryable } from './queryable.js';
+import { SeriesIndex } from './series-index.js';
+import { StackTree } from './stack-tree.js';
+import { FrameTable, PartitionSymbols } from './symbols.js';
+
+/** What the head stores of an append request (the payload only matters to the WAL). */
+export type HeadProfile = Omit<AppendRequest, 'payload'>;
+
+/** Symbols, stack tree and frame names of one partition of a tenant. */
+export class HeadPartition {
+  readonly symbols = new PartitionSymbols();
+  readonly tree = new StackTree();
+  private readonly frames = new FrameTable();
+
+  constructor(readonly name: string) {}
+
+  stackValues(values: Float64Array): StackValues {
+    return { ...this.tree.arrays(), values, ...this.frames.update(this.symbols.columns()) };
+  }
+}
+
+/**
+ * In-memory data of one tenant: series index, one row per stored (profile, series) in columnar
+ * arrays, and the samples of all rows as two parallel columns. Row r owns samples
+ * rowSampleStart[r] .. rowSampleStart[r+1] (or the end of the sample columns for the last row).
+ */
+export class TenantHead implements Queryable {
+  readonly index = new SeriesIndex();
+  /** Rows of each series, in arrival order. */
+  readonly seriesRows: number[][] = [];
+  private readonly seriesMinTime = growableFloat64();
+  private readonly seriesMaxTime = growableFloat64();
+
+  readonly rowTimeMs = growableFloat64();
+  readonly rowDurationNanos = growableFloat64();
+  readonly rowPartition = growableUint32();
+  readonly rowSampleStart = growableUint32();
+  readonly sampleStack = growableUint32(4096);
+  readonly sampleValue = growableFloat64(4096);
+
+  readonly partitions: HeadPartition[] = [];
+  private readonly partitionIds = new Map<string, number>();
+
+  minTimeMs = Number.POSITIVE_INFINITY;
+  maxTimeMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly tenant: string) {}
+
+  get rowCount(): number {
+    return this.rowTimeMs.length;
+  }
+
+  sampleEnd(row: number): number {
+    return row + 1 < this.rowCount ? this.rowSampleStart.array[row + 1] : this.sampleStack.length;
+  }
+
+  get byteSize(): number {
+    // ~256 B per series for labels and postings, 8 B per row in seriesRows, plus the columns.
+    let bytes =
+      this.index.size * 256 +
+      this.rowCount * 8 +
+      this.rowTimeMs.byteCapacity * 2 +
+      this.rowPartition.byteCapacity * 2 +
+      this.sampleStack.byteCapacity +
+      this.sampleValue.byteCapacity;
+    for (const p of this.partitions) bytes += p.symbols.byteSize + p.tree.byteSize;
+    return bytes;
+  }
+
+  insert(req: HeadProfile, maxStackDepth: number, summer: StackSummer): void {
+    const partitionId = this.partitionId(req.partition);
+    const { symbols, tree } = this.partitions[partitionId];
+    const p = req.profile;
+    const locationRemap = symbols.importProfile(p);
+    const sampleStacks = new Int32Array(p.sampleCount);
+    for (let s = 0; s < p.sampleCount; s++) {
+      sampleStacks[s] = tree.insert(
+        p.sampleLocs,
+        p.sampleLocStart[s],
+        p.sampleLocStart[s + 1],
+        locationRemap,
+        maxStackDepth,
+      );
+    }
+
+    const timeMs = Number(req.timeNanos / 1_000_000n);
+    const typeCount = numSampleTypes(p);
+    for (const plan of req.series) {
+      const subset = plan.samples;
+      const n = subset ? subset.length : p.sampleCount;
+      for (let i = 0; i < n; i++) {
+        const s = subset ? subset[i] : i;
+        const stack = sampleStacks[s];
+        const value = p.values[s * typeCount + plan.sampleType];
+        if (stack >= 0 && value !== 0) summer.add(stack, value);
+      }
+      const row = this.rowCount;
+      this.rowTimeMs.push(timeMs);
+      this.rowDurationNanos.push(Number(req.durationNanos));
+      this.rowPartition.push(partitionId);
+      this.rowSampleStart.push(this.sampleStack.length);
+      summer.drainInto(this.sampleStack, this.sampleValue);
+      this.addRowToSeries(this.seriesId(plan.labels), row, timeMs);
+    }
+  }
+
+  private partitionId(name: string): number {
+    let id = this.partitionIds.get(name);
+    if (id === undefined) {
+      id = this.partitions.length;
+      this.partitions.push(new HeadPartition(name));
+      this.partitionIds.set(name, id);
+    }
+    return id;
+  }
+
+  private seriesId(labels: Labels): number {
+    const id = this.index.getOrAdd(labels);
+    if (id === this.seriesRows.length) {
+      this.seriesRows.push([]);
+      this.seriesMinTime.push(Number.POSITIVE_INFINITY);
+      this.seriesMaxTime.push(Number.NEGATIVE_INFINITY);
+    }
+    return id;
+  }
+
+  private addRowToSeries(series: number, row: number, timeMs: number): void {
+    this.seriesRows[series].push(row);
+    const min = this.seriesMinTime.array;
+    const max = this.seriesMaxTime.array;
+    if (timeMs < min[series]) min[series] = timeMs;
+    if (timeMs > max[series]) max[series] = timeMs;
+    if (timeMs < this.minTimeMs) this.minTimeMs = timeMs;
+    if (timeMs > this.maxTimeMs) this.maxTimeMs = timeMs;
+  }
+
+  /** Rows of the series in range, in arrival order. */
+  private *rowsInRange(series: number, range: TimeRange): Generator<number> {
+    if (this.seriesMinTime.array[series] > range.endMs || this.seriesMaxTime.array[series] < range.startMs) {
+      return;
+    }
+    const time = this.rowTimeMs.array;
+    for (const row of this.seriesRows[series]) {
+      if (time[row] >= range.startMs && time[row] <= range.endMs) yield row;
+    }
+  }
+
+  async matchingSeries(matchers: readonly Matcher[], range: TimeRange): Promise<Labels[]> {
+    const out: Labels[] = [];
+    for (const id of this.index.select(matchers)) {
+      if (!this.rowsInRange(id, range).next().done) out.push(this.index.labelsOf(id));
+    }
+    return out;
+  }
+
+  async mergeStacks(matchers: readonly Matcher[], range: TimeRange): Promise<StackValues[]> {
+    const sums = new PartitionSums((p) => this.partitions[p].tree.size);
+    const rowPartition = this.rowPartition.array;
+    const rowSampleStart = this.rowSampleStart.array;
+    for (const id of this.index.select(matchers)) {
+      for (const row of this.rowsInRange(id, range)) {
+        const start = rowSampleStart[row];
+        sums.add(
+          rowPartition[row],
+          this.sampleStack.array,
+          this.sampleValue.array,
+          start,
+          this.sampleEnd(row),
+        );
+      }
+    }
+    return sums.touched().map(([p, values]) => this.partitions[p].stackValues(values));
+  }
+}
+
+/**
+ * Sums the values of duplicate stacks within one (profile, series) using a dense scratch array indexed
+ * by stack id and a list of touched ids, so no Map is built per profile.
+ */
+export class StackSummer {
+  private sums = new Float64Array(4096);
+  private readonly touched = growableUint32(4096);
+
+  add(stack: number, value: number): void {
+    if (stack >= this.sums.length) {
+      const grown = new Float64Array(Math.max(stack + 1, this.sums.length * 2));
+      grown.set(this.sums);
+      this.sums = grown;
+    }
+    // A sum that returns to 0 and is touched again appears twice; drainInto emits it only once.
+    if (this.sums[stack] === 0) this.touched.push(stack);
+    this.sums[stack] += value;
+  }
+
+  /** Appends the non-zero sums in first-touched order and resets the scratch. */
+  drainInto(stacks: Growable<Uint32Array>, values: Growable<Float64Array>): void {
+    const touched = this.touched.array;
+    for (let i = 0; i < this.touched.length; i++) {
+      const stack = touched[i];
+      const sum = this.sums[stack];
+      if (sum !== 0) {
+        stacks.push(stack);
+        values.push(sum);
+        this.sums[stack] = 0;
+      }
+    }
+    this.touched.length = 0;
+  }
+}
+
+/**
+ * All tenants' in-memory data since the last flush. The engine writes into one head; on flush it
+ * freezes it (no more writes) and writes one block per tenant from it.
+ */
+export class Head {
+  readonly tenants = new Map<string, TenantHead>();
+  /** Wall-clock time of the first insert, for flushing a head that has been open too long. */
+  firstInsertAtMs: number | undefined;
+  private readonly summer = new StackSummer();
+
+  constructor(private readonly maxStackDepth: number) {}
+
+  tenant(name: string): TenantHead {
+    let t = this.tenants.get(name);
+    if (!t) {
+      t = new TenantHead(name);
+      this.tenants.set(name, t);
+    }
+    return t;
+  }
+
+  insert(req: HeadProfile): void {
+    this.firstInsertAtMs ??= Date.now();
+    this.tenant(req.tenant).insert(req, this.maxStackDepth, this.summer);
+  }
+
+  get isEmpty(): boolean {
+    return this.tenants.size === 0;
+  }
+
+  /** Time between the oldest and the newest profile of any tenant; 0 when empty. */
+  get timeSpanMs(): number {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const t of this.tenants.values()) {
+      min = Math.min(min, t.minTimeMs);
+      max = Math.max(max, t.maxTimeMs);
+    }
+    return this.isEmpty ? 0 : max - min;
+  }
+
+  get byteSize(): number {
+    let bytes = 0;
+    for (const t of this.tenants.values()) bytes += t.byteSize;
+    return bytes;
+  }
+
+  get profileCount(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.rowCount;
+    return n;
+  }
+
+  get seriesCount(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.index.size;
+    return n;
+  }
+}
