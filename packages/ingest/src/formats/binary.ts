@@ -3,7 +3,7 @@ import { unprocessable } from '../errors.js';
 // Shared by the binary `trie` and `tree` bodies: both are pre-order node lists of varints and names.
 
 /** Sequential reader; every overrun is a 422 that names the format. */
-export class ByteReader {
+class ByteReader {
   private offset = 0;
 
   constructor(
@@ -52,13 +52,32 @@ export class ByteReader {
 }
 
 /**
- * Pre-order bookkeeping after a node was read (and pushed if it has children): pops the ancestors
- * whose children were all read, then counts the next node against the innermost open one.
+ * Walks the pre-order node list of a `trie` or `tree` body: each node is `uvarint nameLength, name,
+ * uvarint value, uvarint childCount`, and `depth` is 0 for a top-level node. Consecutive top-level nodes
+ * are all read. Iterative, so deep bodies cannot overflow the call stack.
  */
-export function closeFinished(openLevel: number[], openChildren: number[]): void {
-  while (openChildren.length > 0 && openChildren[openChildren.length - 1] === 0) {
-    openChildren.pop();
-    openLevel.pop();
+export function walkPreorder(
+  body: Uint8Array,
+  format: string,
+  visit: (name: Uint8Array, value: number, depth: number) => void,
+): void {
+  const reader = new ByteReader(body, format);
+  // Per open ancestor, outermost first: how many of its children are still to be read.
+  const unreadChildren: number[] = [];
+  while (!reader.done) {
+    const depth = unreadChildren.length;
+    const name = reader.take(reader.uvarint());
+    const value = reader.uvarint();
+    const childCount = reader.uvarint();
+    if (depth > 0) unreadChildren[depth - 1]--;
+    visit(name, value, depth);
+    if (childCount > 0) unreadChildren.push(childCount);
+    while (unreadChildren.length > 0 && unreadChildren[unreadChildren.length - 1] === 0) unreadChildren.pop();
   }
-  if (openChildren.length > 0) openChildren[openChildren.length - 1]--;
+  if (unreadChildren.length > 0) {
+    throw unprocessable(
+      'bad_format',
+      `${format} body is truncated: it ends before ${unreadChildren[unreadChildren.length - 1]} more child node(s)`,
+    );
+  }
 }
