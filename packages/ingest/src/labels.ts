@@ -2,18 +2,18 @@ import { type Label, LabelName, sortLabels } from '@emberscope/model';
 import { invalidArgument } from './errors.js';
 import type { IngestLimits } from './limits.js';
 
-const VALID_LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// A Prometheus metric name without ':', which separates the parts of a profile type ID.
-const VALID_PROFILE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Label names, and `__name__` values: a Prometheus metric name without ':', which separates the parts
+// of a profile type ID.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The one label-name rule of every ingestion path (Push labels, `/ingest` name labels, pprof sample
  * labels): dots become underscores (`otel.scope.name` → `otel_scope_name`), and any other character
  * outside `[A-Za-z0-9_]`, or a leading digit, is a 400 `bad_label`.
  */
-export function sanitizeLabelName(name: string): string {
+function sanitizeLabelName(name: string): string {
   const sanitized = name.replaceAll('.', '_');
-  if (!VALID_LABEL_NAME.test(sanitized)) {
+  if (!IDENTIFIER.test(sanitized)) {
     throw invalidArgument(
       'bad_label',
       `invalid label name ${JSON.stringify(name)}: label names may only contain A-Z a-z 0-9 _ ` +
@@ -50,7 +50,7 @@ export class SeriesLabels {
     return this.values.get(name);
   }
 
-  /** Removes a label and returns its value: how `__delta__` is consumed. */
+  /** Removes a label and returns its value: how control labels such as `__delta__` are consumed. */
   take(name: string): string | undefined {
     const value = this.values.get(name);
     this.values.delete(name);
@@ -71,7 +71,7 @@ export class SeriesLabels {
     for (const [name, value] of this.values) if (value !== '') labels.push({ name, value });
     sortLabels(labels);
     const profileName = this.values.get(LabelName.MetricName) ?? '';
-    if (!VALID_PROFILE_NAME.test(profileName)) {
+    if (!IDENTIFIER.test(profileName)) {
       throw invalidArgument(
         'bad_label',
         `invalid profile name ${JSON.stringify(profileName)} in ${formatLabels(labels)}: label __name__ ` +
@@ -104,7 +104,7 @@ export class SeriesLabels {
 }
 
 /** `{a="1", b="2"}` for error messages, cut short when long. */
-export function formatLabels(labels: readonly Label[]): string {
+function formatLabels(labels: readonly Label[]): string {
   return abbreviate(`{${labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', ')}}`, 300);
 }
 

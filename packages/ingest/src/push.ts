@@ -2,6 +2,7 @@ import { LabelName } from '@emberscope/model';
 import { decodeClientProfile } from './decode.js';
 import { SeriesLabels } from './labels.js';
 import { normalizeProfile } from './normalize.js';
+import { nowNanos } from './time.js';
 import type { IngestContext, IngestedProfile } from './types.js';
 
 /** A `push.v1.RawProfileSeries` as decoded from the wire (binary or JSON). */
@@ -42,7 +43,7 @@ export function ingestPush(series: readonly PushSeries[], ctx: IngestContext): I
         profile,
         payload: sample.rawProfile,
         labels,
-        timeNanos: profile.timeNanos === 0n ? BigInt(Math.floor(ctx.nowMs)) * 1_000_000n : profile.timeNanos,
+        timeNanos: profile.timeNanos === 0n ? nowNanos(ctx.nowMs) : profile.timeNanos,
         limits: ctx.limits,
       });
       if (ingested) decoded.push({ ingested, mayBeCumulative: delta !== 'false' });

@@ -26,11 +26,15 @@ const SECONDS_PER_DAY = 24n * 3600n;
  * A timestamp outside the int64 nanosecond range also means now.
  */
 export function parseTime(value: string | null, nowMs: number): bigint {
-  const now = BigInt(Math.floor(nowMs)) * 1_000_000n;
+  const now = nowNanos(nowMs);
   if (value === null) return now;
   const text = value.trim().replace(/[_, ]/g, '');
   const nanos = /^\d+$/.test(text) ? parseTimestamp(text) : now + parseOffset(text);
   return nanos >= INT64_MIN && nanos <= INT64_MAX ? nanos : now;
+}
+
+export function nowNanos(nowMs: number): bigint {
+  return BigInt(Math.floor(nowMs)) * 1_000_000n;
 }
 
 function parseTimestamp(digits: string): bigint {
