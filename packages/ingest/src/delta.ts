@@ -29,9 +29,10 @@ export class DeltaState {
   }
 
   /**
-   * Turns the cumulative series of `ingested` into deltas. Returns it unchanged when it has none, null
-   * when nothing is left to store (only first profiles of cumulative series), and otherwise a copy whose
-   * profile has the new values and a re-encoded payload. Series first seen are left out.
+   * Turns the cumulative series of `ingested` into deltas. Returns null when nothing is left to store
+   * (only first profiles of cumulative series), `ingested` itself when no value changes, and otherwise a
+   * copy whose profile has the new values and a re-encoded payload. Series seen for the first time are
+   * left out.
    */
   subtract(ingested: IngestedProfile): IngestedProfile | null {
     if (!ingested.series.some(isCumulative)) return ingested;
@@ -39,33 +40,41 @@ export class DeltaState {
     const typeCount = numSampleTypes(profile);
     const stacks = stackKeys(profile);
     const values = profile.values.slice();
+    let changed = false;
     const series: IngestedSeries[] = [];
     for (const plan of ingested.series) {
       if (!isCumulative(plan)) {
         series.push(plan);
         continue;
       }
-      // Samples of one stack add up (Go heap profiles have one sample per stack and allocation size);
-      // the delta goes to the first of them and the others become 0.
+      // Samples of one stack add up (Go heap profiles have one sample per stack and allocation size).
       const totals = new Map<string, number>();
-      const firstSample = new Map<string, number>();
       forEachSample(plan, profile.sampleCount, (s) => {
-        const at = s * typeCount + plan.sampleType;
-        totals.set(stacks[s], (totals.get(stacks[s]) ?? 0) + values[at]);
-        if (!firstSample.has(stacks[s])) firstSample.set(stacks[s], s);
-        values[at] = 0;
+        totals.set(stacks[s], (totals.get(stacks[s]) ?? 0) + values[s * typeCount + plan.sampleType]);
       });
       const baseline = this.touch(`${ingested.tenant}\u0000${labelsKey(plan.labels)}`);
-      const isFirst = baseline.size === 0;
-      for (const [stack, total] of totals) {
-        const previous = baseline.get(stack) ?? 0;
-        values[firstSample.get(stack)! * typeCount + plan.sampleType] =
-          total >= previous ? total - previous : total;
-        baseline.set(stack, total);
+      if (baseline.size > 0) {
+        // The delta of a stack goes to its first sample, the others become 0.
+        const written = new Set<string>();
+        forEachSample(plan, profile.sampleCount, (s) => {
+          const stack = stacks[s];
+          let delta = 0;
+          if (!written.has(stack)) {
+            written.add(stack);
+            const total = totals.get(stack)!;
+            const previous = baseline.get(stack) ?? 0;
+            delta = total >= previous ? total - previous : total;
+          }
+          const at = s * typeCount + plan.sampleType;
+          changed ||= values[at] !== delta;
+          values[at] = delta;
+        });
+        series.push(plan);
       }
-      if (!isFirst) series.push(plan);
+      for (const [stack, total] of totals) baseline.set(stack, total);
     }
     if (series.length === 0) return null;
+    if (!changed) return { ...ingested, series };
     const deltaProfile: Profile = { ...profile, values };
     return { ...ingested, profile: deltaProfile, payload: encodeProfile(deltaProfile), series };
   }

@@ -56,7 +56,8 @@ describe('server-side deltas of cumulative allocations (Push, memory, alloc_*)',
         [5, 500, 2, 200],
       ],
     ]);
-    // only the inuse (snapshot) series are stored
+    // only the inuse (snapshot) series are stored, from the payload as sent
+    expect(first[0].payload[0]).toBe(0x1f);
     expect(valuesByType(first)).toEqual({
       inuse_objects: { 'main;a': 1, 'main;b': 2 },
       inuse_space: { 'main;a': 100, 'main;b': 200 },
