@@ -9,10 +9,5 @@ export {
 } from './legacy.js';
 export { defaultIngestLimits, type IngestLimits } from './limits.js';
 export { ingestPush, type PushSeries } from './push.js';
-export {
-  defaultSampleTypeConfigs,
-  type SampleTypeConfig,
-  type SampleTypeConfigs,
-} from './sample-type-config.js';
 export { parseTime } from './time.js';
 export type { IngestContext, IngestedProfile, IngestedSeries } from './types.js';
