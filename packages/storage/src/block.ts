@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { crc32, deflate, inflate } from 'node:zlib';
 import { type Labels, labelsKey, type Matcher, type StackValues } from '@emberscope/model';
@@ -100,13 +101,76 @@ export async function writeBlock(
   head: TenantHead,
   walSegment: number,
 ): Promise<ObjectInfo> {
-  const id = newBlockId();
-  const sections: { meta: Omit<BlockSection, 'offset' | 'length' | 'crc32'>; raw: Uint8Array }[] = [];
-  const add = (meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>, raw: Uint8Array) =>
-    sections.push({ meta: { ...meta, rawLength: raw.length }, raw });
+  const sections: { meta: Omit<BlockSection, 'offset' | 'length' | 'crc32'>; stored: Promise<Buffer> }[] = [];
+  const add = async (
+    meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>,
+    raw: Uint8Array,
+  ) => {
+    sections.push({
+      meta: { ...meta, rawLength: raw.length },
+      stored: deflateAsync(raw, { level: DEFLATE_LEVEL }),
+    });
+    // Encoding is synchronous: let ingest and queries run between sections.
+    await yieldToEventLoop();
+  };
 
-  // Series sorted by labels, and rows sorted by (series, time): a series' rows are one contiguous
-  // run that range queries binary-search.
+  const { series, rowOrder } = sortSeriesAndRows(head);
+  await add({ kind: 'series' }, encodeSeries(series));
+  const profiles = profileColumns(head, rowOrder);
+  await add({ kind: 'profiles' }, encodeProfiles(profiles));
+  const rows = rowOrder.length;
+  for (let firstRow = 0, end = 1; firstRow < rows; firstRow = end, end = firstRow + 1) {
+    while (end < rows && profiles.sampleStart[end] - profiles.sampleStart[firstRow] < PAGE_SAMPLES) end++;
+    await add(
+      { kind: 'samples', firstRow, rowCount: end - firstRow },
+      encodeSamplePage(head, rowOrder.slice(firstRow, end)),
+    );
+  }
+  for (const [partition, p] of head.partitions.entries()) {
+    const symbols = new ByteWriter();
+    encodeSymbols(p.symbols.columns(), symbols);
+    await add({ kind: 'symbols', partition }, symbols.finish());
+    const stacks = new ByteWriter();
+    encodeStackTree(p.tree.arrays(), stacks);
+    await add({ kind: 'stacks', partition }, stacks.finish());
+  }
+
+  const id = newBlockId();
+  const toc: BlockToc = {
+    format: BLOCK_FORMAT,
+    id,
+    tenant: head.tenant,
+    minTimeMs: head.minTimeMs,
+    maxTimeMs: head.maxTimeMs,
+    seriesCount: series.labels.length,
+    profileCount: rows,
+    sampleCount: profiles.sampleStart[rows],
+    walSegment,
+    partitions: head.partitions.map((p) => ({ name: p.name, stackNodes: p.tree.size })),
+    sections: [],
+  };
+  const stored = await Promise.all(sections.map((s) => s.stored));
+  let offset = 0;
+  sections.forEach((s, i) => {
+    toc.sections.push({ ...s.meta, offset, length: stored[i].length, crc32: crc32(stored[i]) });
+    offset += stored[i].length;
+  });
+  const tocBytes = Buffer.from(JSON.stringify(toc), 'utf8');
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  trailer.writeUInt32LE(tocBytes.length, 0);
+  trailer.writeUInt32LE(crc32(tocBytes), 4);
+  MAGIC.copy(trailer, 8);
+  const file = Buffer.concat([...stored, tocBytes, trailer]);
+  const key = blockKey(head.tenant, id);
+  await store.put(key, file);
+  return { key, size: file.length };
+}
+
+/**
+ * Orders series by labels and rows by (series, time), so that a series' rows are one contiguous run
+ * that range queries binary-search. Returns the series section and the head rows in block order.
+ */
+function sortSeriesAndRows(head: TenantHead): { series: SeriesColumns; rowOrder: number[] } {
   const seriesOrder = Array.from({ length: head.index.size }, (_, i) => i);
   const keys = seriesOrder.map((id) => labelsKey(head.index.labelsOf(id)));
   seriesOrder.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
@@ -126,10 +190,12 @@ export async function writeBlock(
     for (const row of sorted) rowOrder.push(row);
   });
   series.rowStart[seriesOrder.length] = rowOrder.length;
-  add({ kind: 'series' }, encodeSeries(series));
+  return { series, rowOrder };
+}
 
+function profileColumns(head: TenantHead, rowOrder: number[]): ProfileColumns {
   const rows = rowOrder.length;
-  const profiles = {
+  const profiles: ProfileColumns = {
     timeMs: new Float64Array(rows),
     durationNanos: new Float64Array(rows),
     partition: new Uint32Array(rows),
@@ -137,63 +203,14 @@ export async function writeBlock(
   };
   let samples = 0;
   rowOrder.forEach((row, i) => {
-    profiles.timeMs[i] = time[row];
+    profiles.timeMs[i] = head.rowTimeMs.array[row];
     profiles.durationNanos[i] = head.rowDurationNanos.array[row];
     profiles.partition[i] = head.rowPartition.array[row];
     profiles.sampleStart[i] = samples;
     samples += head.sampleEnd(row) - head.rowSampleStart.array[row];
   });
   profiles.sampleStart[rows] = samples;
-  add({ kind: 'profiles' }, encodeProfiles(profiles));
-
-  for (let firstRow = 0; firstRow < rows; ) {
-    let end = firstRow + 1;
-    while (end < rows && profiles.sampleStart[end] - profiles.sampleStart[firstRow] < PAGE_SAMPLES) end++;
-    add(
-      { kind: 'samples', firstRow, rowCount: end - firstRow },
-      encodeSamplePage(head, rowOrder.slice(firstRow, end)),
-    );
-    firstRow = end;
-  }
-
-  head.partitions.forEach((p, partition) => {
-    const w = new ByteWriter();
-    encodeSymbols(p.symbols.columns(), w);
-    add({ kind: 'symbols', partition }, w.finish());
-    const t = new ByteWriter();
-    encodeStackTree(p.tree.arrays(), t);
-    add({ kind: 'stacks', partition }, t.finish());
-  });
-
-  const compressed = await Promise.all(sections.map((s) => deflateAsync(s.raw, { level: DEFLATE_LEVEL })));
-  const toc: BlockToc = {
-    format: BLOCK_FORMAT,
-    id,
-    tenant: head.tenant,
-    minTimeMs: head.minTimeMs,
-    maxTimeMs: head.maxTimeMs,
-    seriesCount: seriesOrder.length,
-    profileCount: rows,
-    sampleCount: samples,
-    walSegment,
-    partitions: head.partitions.map((p) => ({ name: p.name, stackNodes: p.tree.size })),
-    sections: [],
-  };
-  let offset = 0;
-  sections.forEach((s, i) => {
-    const bytes = compressed[i];
-    toc.sections.push({ ...s.meta, offset, length: bytes.length, crc32: crc32(bytes) });
-    offset += bytes.length;
-  });
-  const tocBytes = Buffer.from(JSON.stringify(toc), 'utf8');
-  const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.writeUInt32LE(tocBytes.length, 0);
-  trailer.writeUInt32LE(crc32(tocBytes), 4);
-  MAGIC.copy(trailer, 8);
-  const file = Buffer.concat([...compressed, tocBytes, trailer]);
-  const key = blockKey(head.tenant, id);
-  await store.put(key, file);
-  return { key, size: file.length };
+  return profiles;
 }
 
 interface SeriesColumns {

@@ -1,6 +1,6 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { growableInt32 } from './growable.js';
-import { hashFinish, hashMix, RowHashTable } from './hash-table.js';
+import { hashFinish, hashMix } from './hash-table.js';
 
 /** A stack tree as stored and queried: node n has `parent[n]` (< n, or -1 at the top) and `location[n]`. */
 export interface StackTreeArrays {
@@ -10,22 +10,28 @@ export interface StackTreeArrays {
 
 /**
  * Parent-pointer tree of the stacks of one partition. A stack is identified by its leaf node, so
- * stack ids are dense integers that index the accumulators of a merge. Child lookup is an open-addressing
- * hash on (parent, location); nodes are only ever appended, which keeps parent < child.
+ * stack ids are dense integers that index the accumulators of a merge. Nodes are only ever appended,
+ * which keeps parent < child.
+ *
+ * Child lookup, the innermost step of ingest (once per sample frame), is an open-addressing hash
+ * whose slots hold the (parent, location) key next to the node: a probe reads no other array and
+ * calls nothing, unlike the generic RowHashTable used for symbols.
  */
 export class StackTree {
   private readonly parent = growableInt32(4096);
   private readonly location = growableInt32(4096);
-  private readonly children = new RowHashTable(4096);
-  private keyParent = 0;
-  private keyLocation = 0;
+  private slotParent = new Int32Array(8192);
+  private slotLocation = new Int32Array(8192);
+  /** Node + 1 per slot; 0 marks an empty slot. */
+  private slotNode = new Int32Array(8192);
+  private mask = 8191;
 
   get size(): number {
     return this.parent.length;
   }
 
   get byteSize(): number {
-    return this.parent.byteCapacity + this.location.byteCapacity + this.children.byteCapacity;
+    return this.parent.byteCapacity + this.location.byteCapacity + this.slotNode.byteLength * 3;
   }
 
   /**
@@ -41,21 +47,40 @@ export class StackTree {
   }
 
   private child(parent: number, location: number): number {
-    const hash = hashFinish(hashMix(hashMix(0, parent), location));
-    this.keyParent = parent;
-    this.keyLocation = location;
-    let node = this.children.find(hash, this.matchesKey);
-    if (node < 0) {
-      node = this.parent.length;
-      this.parent.push(parent);
-      this.location.push(location);
-      this.children.add(hash, node);
+    let slot = hashFinish(hashMix(hashMix(0, parent), location)) & this.mask;
+    for (;;) {
+      const entry = this.slotNode[slot];
+      if (entry === 0) break;
+      if (this.slotParent[slot] === parent && this.slotLocation[slot] === location) return entry - 1;
+      slot = (slot + 1) & this.mask;
     }
+    const node = this.parent.length;
+    this.parent.push(parent);
+    this.location.push(location);
+    if (2 * (node + 1) > this.slotNode.length) this.rehash(this.slotNode.length * 2);
+    else this.place(slot, node);
     return node;
   }
 
-  private readonly matchesKey = (node: number): boolean =>
-    this.parent.array[node] === this.keyParent && this.location.array[node] === this.keyLocation;
+  private place(slot: number, node: number): void {
+    this.slotParent[slot] = this.parent.array[node];
+    this.slotLocation[slot] = this.location.array[node];
+    this.slotNode[slot] = node + 1;
+  }
+
+  private rehash(slotCount: number): void {
+    this.slotParent = new Int32Array(slotCount);
+    this.slotLocation = new Int32Array(slotCount);
+    this.slotNode = new Int32Array(slotCount);
+    this.mask = slotCount - 1;
+    const parent = this.parent.array;
+    const location = this.location.array;
+    for (let node = 0; node < this.parent.length; node++) {
+      let slot = hashFinish(hashMix(hashMix(0, parent[node]), location[node])) & this.mask;
+      while (this.slotNode[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.place(slot, node);
+    }
+  }
 
   /** Views of the nodes inserted so far; later inserts do not change them. */
   arrays(): StackTreeArrays {
