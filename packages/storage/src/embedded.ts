@@ -74,7 +74,10 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       (p) => head.insert(p),
       logger,
     );
-    const wal = await WalWriter.create(walDir, replay.lastSegment + 1, walSync, replay.keptSegmentBytes);
+    // Segment numbers never go back, even when every segment was deleted: a new segment numbered at
+    // or below a block's walSegment would have its records skipped by the next replay.
+    const nextSegment = Math.max(replay.lastSegment, ...covered.values()) + 1;
+    const wal = await WalWriter.create(walDir, nextSegment, walSync, replay.keptSegmentBytes);
     logger.info(
       {
         blocks: [...blocks.values()].reduce((n, l) => n + l.length, 0),

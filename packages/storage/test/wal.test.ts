@@ -69,6 +69,20 @@ describe('WAL replay', () => {
     await again.close();
   });
 
+  it('numbers new segments above every block, even when the WAL directory is gone', async () => {
+    const dataDir = await tempDir();
+    const first = await openEmbeddedStorage({ dataDir, walSync: false });
+    await first.append([request({ timeMs: 1000, samples: p1 })]);
+    await first.close();
+    await rm(join(dataDir, 'wal'), { recursive: true });
+    const second = await openEmbeddedStorage({ dataDir, walSync: false, flushOnClose: false });
+    await second.append([request({ timeMs: 2000, samples: p2 })]);
+    await second.close();
+    const third = await openEmbeddedStorage({ dataDir });
+    expect(folded(await third.mergeStacks('anonymous', [], ALL_TIME))).toEqual(sumOf(p1, p2));
+    await third.close();
+  });
+
   it('refuses a second engine on the same data directory', async () => {
     const dataDir = await tempDir();
     const s = await openEmbeddedStorage({ dataDir });
