@@ -153,6 +153,7 @@ class EmbeddedEngine implements EmbeddedStorage {
 
   async append(requests: AppendRequest[]): Promise<void> {
     if (this.closed) throw new Error('storage is closed');
+    if (requests.length === 0) return;
     for (const req of requests) validateRequest(req);
     this.checkSeriesLimit(requests);
     const records = requests.map(encodeRecord);

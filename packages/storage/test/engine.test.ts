@@ -1,5 +1,6 @@
 import { buildFunctionTree, toFlameGraph } from '@emberscope/model';
-import { afterEach, describe, expect, it } from 'vitest';
+import { decodeProfile, encodeProfile, type Profile, ProfileBuilder } from '@emberscope/pprof';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedStorage, openEmbeddedStorage, StorageLimitError } from '../src/index.js';
 import {
   ALL_TIME,
@@ -283,6 +284,88 @@ describe('series limit', () => {
     await s.append([request({ timeMs: 2000, samples: { a: 1 }, labels: { pod: '2' } })]);
     await s.append([request({ tenant: 'other', timeMs: 2000, samples: { a: 1 }, labels: { pod: '3' } })]);
     expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 3 });
+    await s.close();
+  });
+});
+
+describe('flush triggers', () => {
+  it('flushes a head that has been open for blockDurationMs', async () => {
+    const s = await open({ blockDurationMs: 200 });
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    expect(s.stats().blocks).toBe(0);
+    await vi.waitFor(() => expect(s.stats()).toMatchObject({ blocks: 1, headProfiles: 0, walBytes: 0 }), {
+      timeout: 5000,
+    });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1 });
+    await s.close();
+  });
+
+  it('flushes when the head grows past maxHeadBytes, while appends continue', async () => {
+    const s = await open({ maxHeadBytes: 1 });
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    await s.append([request({ timeMs: 2000, samples: { b: 1 } })]);
+    await vi.waitFor(() => expect(s.stats()).toMatchObject({ blocks: 2, headProfiles: 0 }), {
+      timeout: 5000,
+    });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
+    await s.close();
+  });
+});
+
+describe('frames', () => {
+  /** "main;work" where `work` has `helper` inlined and `main` is a bare kernel address in a mapping. */
+  function inlinedAndAddressOnly() {
+    const built = new ProfileBuilder({ sampleTypes: [['cpu', 'nanoseconds']] })
+      .addSample(['main', 'work'], [5])
+      .addSample(['helper'], [0])
+      .build();
+    // Functions and locations of the builder: 0 = work, 1 = main, 2 = helper.
+    const profile: Profile = {
+      ...built,
+      strings: [...built.strings, '/usr/lib/debug/vmlinux'],
+      mappingCount: 1,
+      mappingId: Float64Array.of(1),
+      mappingStart: BigUint64Array.of(0xffffffff81000000n),
+      mappingLimit: BigUint64Array.of(0xffffffff82000000n),
+      mappingOffset: BigUint64Array.of(0n),
+      mappingFile: Uint32Array.of(built.strings.length),
+      mappingBuildId: Uint32Array.of(0),
+      mappingFlags: Uint8Array.of(0),
+      locationMapping: Int32Array.of(-1, 0, -1),
+      locationAddress: BigUint64Array.of(0n, 0xffffffff81000123n, 0n),
+      locationLineStart: Uint32Array.of(0, 2, 2, 3),
+      lineFunction: Int32Array.of(0, 2, 2),
+      lineNumber: Float64Array.of(10, 20, 30),
+      lineColumn: new Float64Array(3),
+    };
+    const req = request({ timeMs: 1000, samples: {} });
+    req.payload = encodeProfile(profile);
+    req.profile = decodeProfile(req.payload);
+    return req;
+  }
+
+  headAndBlock(
+    'name inlined lines innermost first and bare addresses in hex',
+    async (s) => {
+      expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({
+        '0xffffffff81000123;helper;work': 10,
+      });
+    },
+    async (s) => {
+      await s.append([inlinedAndAddressOnly()]);
+      await s.append([inlinedAndAddressOnly()]);
+    },
+  );
+
+  it('deduplicates symbols and stacks across profiles of a partition', async () => {
+    const s = await open();
+    await s.append([request({ timeMs: 1000, samples: { 'a;b;c': 1, 'a;b': 2 } })]);
+    const [first] = await s.mergeStacks('anonymous', [], ALL_TIME);
+    await s.append([request({ timeMs: 2000, samples: { 'a;b': 3, 'a;b;c': 4 } })]);
+    const [second] = await s.mergeStacks('anonymous', [], ALL_TIME);
+    expect(second.parent.length).toBe(first.parent.length);
+    expect([...second.names].sort()).toEqual(['a', 'b', 'c']);
+    expect(folded([second])).toEqual({ 'a;b;c': 5, 'a;b': 5 });
     await s.close();
   });
 });
