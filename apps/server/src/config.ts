@@ -1,0 +1,258 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Every server option is declared once here: its flag, environment variable, YAML key, default and
+ * help text all derive from this table, so `--help`, the config file and the environment can never
+ * disagree.
+ */
+type Kind = 'string' | 'integer' | 'boolean' | 'bytes' | 'duration';
+
+interface OptionSpec {
+  /** YAML key and flag name (`--<key>` with underscores as dashes). */
+  key: string;
+  kind: Kind;
+  default: string | number | boolean;
+  help: string;
+}
+
+const options = [
+  { key: 'listen', kind: 'string', default: '0.0.0.0:4040', help: 'Address (HOST:PORT) to serve HTTP on.' },
+  {
+    key: 'data_dir',
+    kind: 'string',
+    default: './data',
+    help: 'Directory of the embedded storage (WAL and blocks).',
+  },
+  { key: 'log_level', kind: 'string', default: 'info', help: 'Log level: debug, info, warn or error.' },
+  {
+    key: 'multitenancy_enabled',
+    kind: 'boolean',
+    default: false,
+    help: 'Require the X-Scope-OrgID header to select the tenant (401 without it). Off: every request is tenant "anonymous".',
+  },
+  {
+    key: 'max_request_body',
+    kind: 'bytes',
+    default: 64 * 1024 * 1024,
+    help: 'Largest request body accepted before decompression (413 above it).',
+  },
+  {
+    key: 'max_profile_size',
+    kind: 'bytes',
+    default: 16 * 1024 * 1024,
+    help: 'Largest profile accepted after decompression; a gzip bomb is stopped at this size.',
+  },
+  {
+    key: 'max_samples_per_profile',
+    kind: 'integer',
+    default: 100_000,
+    help: 'Profiles with more samples are refused (422).',
+  },
+  {
+    key: 'max_stack_depth',
+    kind: 'integer',
+    default: 1024,
+    help: 'Deeper stacks are cut, keeping the leaf side.',
+  },
+  {
+    key: 'max_labels_per_series',
+    kind: 'integer',
+    default: 30,
+    help: 'Series with more labels are refused (400).',
+  },
+  { key: 'max_label_name_length', kind: 'integer', default: 1024, help: 'Longest label name accepted.' },
+  { key: 'max_label_value_length', kind: 'integer', default: 2048, help: 'Longest label value accepted.' },
+  {
+    key: 'max_series_per_tenant',
+    kind: 'integer',
+    default: 100_000,
+    help: 'Active series per tenant; writes creating more are refused (429).',
+  },
+  {
+    key: 'ingestion_rate_mb',
+    kind: 'integer',
+    default: 0,
+    help: 'Per-tenant ingestion rate limit in MB/s of request bodies (429 above it); 0 disables it.',
+  },
+  {
+    key: 'ingestion_burst_mb',
+    kind: 'integer',
+    default: 64,
+    help: 'Per-tenant burst allowed above the ingestion rate, in MB.',
+  },
+  {
+    key: 'block_duration',
+    kind: 'duration',
+    default: 60 * 60 * 1000,
+    help: 'Flush the in-memory head to an immutable block when its data spans this long (e.g. 30m, 1h).',
+  },
+  {
+    key: 'max_head_size',
+    kind: 'bytes',
+    default: 256 * 1024 * 1024,
+    help: 'Flush the head earlier when it holds this much.',
+  },
+  {
+    key: 'wal_fsync',
+    kind: 'boolean',
+    default: true,
+    help: 'fdatasync the write-ahead log before acknowledging a write (survives power loss, not only crashes).',
+  },
+  {
+    key: 'shutdown_timeout',
+    kind: 'duration',
+    default: 30_000,
+    help: 'On SIGTERM/SIGINT, how long in-flight requests may take before the server exits anyway.',
+  },
+] as const satisfies readonly OptionSpec[];
+
+type Options = typeof options;
+type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean' ? boolean : number;
+export type ServerConfig = { [O in Options[number] as O['key']]: ValueOf<O['kind']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const flagName = (key: string) => `--${key.replaceAll('_', '-')}`;
+const envName = (key: string) => `EMBERSCOPE_${key.toUpperCase()}`;
+
+const units: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+const durations: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function parseValue(spec: OptionSpec, raw: unknown, source: string): string | number | boolean {
+  const fail = (expected: string): never => {
+    throw new ConfigError(`${source}: invalid value ${JSON.stringify(raw)} (expected ${expected})`);
+  };
+  if (spec.kind === 'string') return typeof raw === 'string' ? raw : fail('a string');
+  if (spec.kind === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    const s = String(raw).toLowerCase();
+    return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : fail('true or false');
+  }
+  if (typeof raw === 'number')
+    return Number.isInteger(raw) && raw >= 0 ? raw : fail('a non-negative integer');
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(raw));
+  if (!m) return fail(spec.kind === 'duration' ? 'a duration such as 30s, 15m or 1h' : 'a number');
+  const table = spec.kind === 'bytes' ? units : spec.kind === 'duration' ? durations : { '': 1 };
+  const unit = m[2].toLowerCase() || (spec.kind === 'duration' ? 'ms' : spec.kind === 'bytes' ? 'b' : '');
+  const mult = table[unit];
+  if (mult === undefined) return fail(`a unit among ${Object.keys(table).join(', ')}`);
+  return Math.round(Number(m[1]) * mult);
+}
+
+/**
+ * Resolves the configuration. Precedence: flags over environment over the YAML file over defaults.
+ * Throws ConfigError with a message naming the offending flag, variable or key.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const byFlag = new Map<string, OptionSpec>(options.map((o) => [flagName(o.key), o]));
+  const flags = new Map<string, string>();
+  let configFile = env.EMBERSCOPE_CONFIG;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = byFlag.get(name);
+    if (name !== '--config' && !spec) throw new ConfigError(`unknown option ${name} (see --help)`);
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else if (spec?.kind === 'boolean' && (argv[i + 1] === undefined || argv[i + 1].startsWith('--')))
+      value = 'true';
+    else value = argv[++i];
+    if (value === undefined) throw new ConfigError(`option ${name} needs a value`);
+    if (name === '--config') configFile = value;
+    else flags.set(name, value);
+  }
+
+  let file: Record<string, unknown> = {};
+  if (configFile) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`);
+    }
+    const parsed: unknown = parseYaml(text);
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+      throw new ConfigError(`config file ${configFile}: expected a mapping of option keys`);
+    file = (parsed ?? {}) as Record<string, unknown>;
+    const known = new Set<string>(options.map((o) => o.key));
+    for (const key of Object.keys(file))
+      if (!known.has(key)) throw new ConfigError(`config file ${configFile}: unknown key "${key}"`);
+  }
+
+  const config: Record<string, string | number | boolean> = {};
+  for (const spec of options) {
+    const flag = flags.get(flagName(spec.key));
+    const fromEnv = env[envName(spec.key)];
+    if (flag !== undefined) config[spec.key] = parseValue(spec, flag, flagName(spec.key));
+    else if (fromEnv !== undefined) config[spec.key] = parseValue(spec, fromEnv, envName(spec.key));
+    else if (file[spec.key] !== undefined)
+      config[spec.key] = parseValue(spec, file[spec.key], `${configFile}: ${spec.key}`);
+    else config[spec.key] = spec.default;
+  }
+  parseListen(config.listen as string);
+  return config as ServerConfig;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new ConfigError(`--listen: expected HOST:PORT, got ${JSON.stringify(listen)}`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+}
+
+function formatDefault(spec: OptionSpec): string {
+  const v = spec.default;
+  if (spec.kind === 'bytes' && typeof v === 'number') {
+    for (const [unit, size] of [
+      ['GiB', 1024 ** 3],
+      ['MiB', 1024 ** 2],
+      ['KiB', 1024],
+    ] as const)
+      if (v >= size && v % size === 0) return `${v / size}${unit}`;
+  }
+  if (spec.kind === 'duration' && typeof v === 'number') {
+    for (const [unit, size] of [
+      ['h', 3_600_000],
+      ['m', 60_000],
+      ['s', 1000],
+    ] as const)
+      if (v >= size && v % size === 0) return `${v / size}${unit}`;
+  }
+  return String(v);
+}
+
+export function serverHelp(): string {
+  const lines = [
+    'Usage: emberscope server [options]',
+    '',
+    'Starts the Emberscope server: ingest (Pyroscope /ingest and Push APIs), queries and embedded storage.',
+    'Every option can also be set with an environment variable or a key in the YAML file given to --config;',
+    'flags win over the environment, which wins over the file.',
+    '',
+    'Options:',
+    `  --config FILE`,
+    `      YAML file whose keys are the option names below (e.g. "data_dir: /var/lib/emberscope").`,
+    `      env EMBERSCOPE_CONFIG`,
+  ];
+  for (const spec of options) {
+    const arg = spec.kind === 'boolean' ? '[=true|false]' : ` ${spec.kind.toUpperCase()}`;
+    lines.push(`  ${flagName(spec.key)}${arg}`);
+    lines.push(`      ${spec.help}`);
+    lines.push(`      default ${formatDefault(spec)}; env ${envName(spec.key)}; config key ${spec.key}`);
+  }
+  lines.push('  --help', '      Show this help.');
+  return lines.join('\n');
+}

@@ -1,0 +1,70 @@
+import type { ApiError } from '@emberscope/api';
+import { DeltaState, type IngestContext, type IngestedProfile } from '@emberscope/ingest';
+import type { StorageEngine } from '@emberscope/storage';
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import type { ConnectOptions } from './connect.js';
+import type { Metrics } from './metrics.js';
+import { IngestionRateLimiter } from './rate-limit.js';
+import { resolveTenant } from './tenant.js';
+
+/** What route handlers share: configuration, storage, metrics and per-request helpers. */
+export class ServerContext {
+  state: 'starting' | 'ready' | 'stopping' = 'starting';
+  readonly rateLimiter: IngestionRateLimiter;
+  readonly connectOptions: ConnectOptions;
+  private readonly deltas = new DeltaState();
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly storage: StorageEngine,
+    readonly metrics: Metrics,
+    readonly log: Logger,
+  ) {
+    this.rateLimiter = new IngestionRateLimiter(config.ingestion_rate_mb, config.ingestion_burst_mb);
+    this.connectOptions = {
+      maxDecompressedBytes: config.max_request_body,
+      onError: (route, err) => this.recordError(route, err),
+    };
+  }
+
+  tenantOf(request: FastifyRequest): string {
+    return resolveTenant(request.headers['x-scope-orgid'], this.config.multitenancy_enabled);
+  }
+
+  ingestContext(tenant: string): IngestContext {
+    const c = this.config;
+    return {
+      tenant,
+      nowMs: Date.now(),
+      deltas: this.deltas,
+      limits: {
+        maxProfileBytes: c.max_profile_size,
+        maxSamplesPerProfile: c.max_samples_per_profile,
+        maxLabelsPerSeries: c.max_labels_per_series,
+        maxLabelNameLength: c.max_label_name_length,
+        maxLabelValueLength: c.max_label_value_length,
+      },
+    };
+  }
+
+  countIngested(tenant: string, route: string, bytes: number, profiles: readonly IngestedProfile[]): void {
+    const m = this.metrics;
+    m.ingestedBytes.inc({ tenant, route }, bytes);
+    m.ingestedProfiles.inc({ tenant, route }, profiles.length);
+    let samples = 0;
+    for (const p of profiles) samples += p.profile.sampleCount;
+    m.ingestedSamples.inc({ tenant, route }, samples);
+  }
+
+  private recordError(route: string, err: ApiError): void {
+    this.metrics.errors.inc({ route, status: String(err.status), reason: err.reason });
+    if (err.status >= 500) this.log.error({ err: err.cause ?? err, route }, 'request failed');
+    else
+      this.log.debug(
+        { route, status: err.status, reason: err.reason, error: err.message },
+        'request refused',
+      );
+  }
+}
