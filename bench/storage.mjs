@@ -18,6 +18,9 @@ import { Head } from '../packages/storage/dist/head.js';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 3 : 7;
+// Merges are short: more runs, and enough warm-up for the JIT and for the garbage of earlier steps.
+const MERGE_RUNS = quick ? 5 : 21;
+const MERGE_WARMUP = 10;
 const TENANT = 'bench';
 const PROFILE_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
@@ -170,7 +173,7 @@ try {
   );
   const stored = requests.reduce((n, r) => n + r.profile.sampleCount, 0);
   const range = { startMs: 0, endMs: Number.MAX_SAFE_INTEGER };
-  const blockMs = await medianMs(() => storage.mergeStacks(TENANT, [], range));
+  const blockMs = await medianMs(() => storage.mergeStacks(TENANT, [], range), MERGE_RUNS, MERGE_WARMUP);
   record(
     `merge ${PROFILES} profiles from the block (warm section cache)`,
     blockMs,
@@ -205,7 +208,7 @@ const report = [
   `# Storage benchmarks, ${date}`,
   '',
   `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-  `Input: ${PROFILES} synthetic Go CPU profiles, ${fmt(samples / PROFILES)} samples and ${fmt(frames / samples)} frames per sample on average; medians of ${RUNS} runs unless marked.`,
+  `Input: ${PROFILES} synthetic Go CPU profiles, ${fmt(samples / PROFILES)} samples and ${fmt(frames / samples)} frames per sample on average; medians of ${RUNS} runs (merges: ${MERGE_RUNS} after ${MERGE_WARMUP} warm-up runs) unless marked.`,
   '',
   '| Benchmark | Median | Throughput |',
   '|---|---|---|',

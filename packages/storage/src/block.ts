@@ -73,12 +73,15 @@ export function isBlockKey(key: string): boolean {
   return key.startsWith(BLOCKS_PREFIX) && key.endsWith(`/${BLOCK_FILE}`);
 }
 
-/** A reversible, path-safe directory name: bytes outside [A-Za-z0-9_-] become %XX. */
+/**
+ * A reversible, path-safe directory name: bytes outside [a-z0-9_-] become %XX. Upper case is escaped
+ * too, so tenants differing only in case stay apart on case-insensitive filesystems.
+ */
 export function tenantDirName(tenant: string): string {
   let out = '';
   for (const b of Buffer.from(tenant, 'utf8')) {
     const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9_-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    out += /[a-z0-9_-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

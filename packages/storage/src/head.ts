@@ -179,37 +179,51 @@ export class TenantHead implements Queryable {
 
 /**
  * Sums the values of duplicate stacks within one (profile, series) using a dense scratch array indexed
- * by stack id and a list of touched ids, so no Map is built per profile.
+ * by stack id and a list of touched ids, so no Map is built per profile. It runs once per sample, so
+ * it writes typed arrays directly instead of going through the (polymorphic) `Growable.push`.
  */
 export class StackSummer {
   private sums = new Float64Array(4096);
-  private readonly touched = growableUint32(4096);
+  private touched = new Uint32Array(4096);
+  private touchedCount = 0;
 
   add(stack: number, value: number): void {
-    if (stack >= this.sums.length) {
-      const grown = new Float64Array(Math.max(stack + 1, this.sums.length * 2));
-      grown.set(this.sums);
-      this.sums = grown;
+    if (stack >= this.sums.length) this.sums = grow(this.sums, stack + 1);
+    // A sum that returns to 0 and is touched again is listed twice; drainInto emits it only once.
+    if (this.sums[stack] === 0) {
+      if (this.touchedCount === this.touched.length) this.touched = grow(this.touched, this.touchedCount + 1);
+      this.touched[this.touchedCount++] = stack;
     }
-    // A sum that returns to 0 and is touched again appears twice; drainInto emits it only once.
-    if (this.sums[stack] === 0) this.touched.push(stack);
     this.sums[stack] += value;
   }
 
   /** Appends the non-zero sums in first-touched order and resets the scratch. */
   drainInto(stacks: Growable<Uint32Array>, values: Growable<Float64Array>): void {
-    const touched = this.touched.array;
-    for (let i = 0; i < this.touched.length; i++) {
-      const stack = touched[i];
+    stacks.reserve(stacks.length + this.touchedCount);
+    values.reserve(values.length + this.touchedCount);
+    const outStacks = stacks.array;
+    const outValues = values.array;
+    let n = stacks.length;
+    for (let i = 0; i < this.touchedCount; i++) {
+      const stack = this.touched[i];
       const sum = this.sums[stack];
       if (sum !== 0) {
-        stacks.push(stack);
-        values.push(sum);
+        outStacks[n] = stack;
+        outValues[n] = sum;
+        n++;
         this.sums[stack] = 0;
       }
     }
-    this.touched.length = 0;
+    stacks.length = n;
+    values.length = n;
+    this.touchedCount = 0;
   }
+}
+
+function grow<T extends Float64Array | Uint32Array>(a: T, minLength: number): T {
+  const grown = new (a.constructor as new (n: number) => T)(Math.max(minLength, a.length * 2));
+  grown.set(a as never);
+  return grown;
 }
 
 /**

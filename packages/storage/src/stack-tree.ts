@@ -1,6 +1,5 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { growableInt32 } from './growable.js';
-import { hashFinish, hashMix } from './hash-table.js';
 
 /** A stack tree as stored and queried: node n has `parent[n]` (< n, or -1 at the top) and `location[n]`. */
 export interface StackTreeArrays {
@@ -47,7 +46,7 @@ export class StackTree {
   }
 
   private child(parent: number, location: number): number {
-    let slot = hashFinish(hashMix(hashMix(0, parent), location)) & this.mask;
+    let slot = this.slotOf(parent, location);
     for (;;) {
       const entry = this.slotNode[slot];
       if (entry === 0) break;
@@ -60,6 +59,11 @@ export class StackTree {
     if (2 * (node + 1) > this.slotNode.length) this.rehash(this.slotNode.length * 2);
     else this.place(slot, node);
     return node;
+  }
+
+  private slotOf(parent: number, location: number): number {
+    const h = Math.imul(parent ^ Math.imul(location, 0x9e3779b1), 0x85ebca6b);
+    return (h ^ (h >>> 15)) & this.mask;
   }
 
   private place(slot: number, node: number): void {
@@ -76,7 +80,7 @@ export class StackTree {
     const parent = this.parent.array;
     const location = this.location.array;
     for (let node = 0; node < this.parent.length; node++) {
-      let slot = hashFinish(hashMix(hashMix(0, parent[node]), location[node])) & this.mask;
+      let slot = this.slotOf(parent[node], location[node]);
       while (this.slotNode[slot] !== 0) slot = (slot + 1) & this.mask;
       this.place(slot, node);
     }
