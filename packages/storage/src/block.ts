@@ -339,6 +339,8 @@ interface SamplePageRef {
  * by byte range on demand, through the shared section cache.
  */
 export class BlockReader implements Queryable {
+  /** The series section, loaded by `open`. */
+  private series!: SeriesColumns;
   private readonly index = new SeriesIndex();
   private readonly profilesSection: number;
   private readonly symbolsSections: number[] = [];
@@ -402,8 +404,6 @@ export class BlockReader implements Queryable {
   get maxTimeMs(): number {
     return this.toc.maxTimeMs;
   }
-
-  private series!: SeriesColumns;
 
   private async loadSeries(): Promise<void> {
     const i = this.toc.sections.findIndex((s) => s.kind === 'series');

@@ -251,11 +251,15 @@ class EmbeddedEngine implements EmbeddedStorage {
     this.closed = true;
     clearInterval(this.timer);
     try {
+      // A failed flush loses nothing: the WAL still holds the data for the next open.
       if (this.opts.flushOnClose ?? true) await this.flush();
       else await this.flushChain;
-      await this.wal.close();
     } finally {
-      await this.unlock();
+      try {
+        await this.wal.close();
+      } finally {
+        await this.unlock();
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 /**
- * Open-addressing hash index over rows stored elsewhere (column arrays of the caller). It keeps each
+ * Open-addressing hash index over rows stored elsewhere (column arrays of the caller), used to
+ * deduplicate symbols. It keeps each
  * row's 32-bit hash, so growing never calls back into the caller and most mismatches are rejected
  * without comparing keys. Callers compute the hash and supply a `matches(row)` predicate, usually a
  * bound method comparing the row with a key held in scratch fields, so lookups allocate nothing.

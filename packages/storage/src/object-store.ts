@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { fsyncDir } from './fsync.js';
 
 export interface ObjectInfo {
   key: string;
@@ -106,15 +107,5 @@ export class LocalFsObjectStore implements ObjectStore {
       )
         break;
     }
-  }
-}
-
-/** Makes a directory's entries (created, renamed files) durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

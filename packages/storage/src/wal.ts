@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from './bytes.js';
 import type { SeriesPlan } from './engine.js';
+import { fsyncDir } from './fsync.js';
 import type { HeadProfile } from './head.js';
-import { fsyncDir } from './object-store.js';
 
 /**
  * Write-ahead log: numbered segment files in `<dataDir>/wal/`, each a sequence of records
