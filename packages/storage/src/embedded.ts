@@ -125,6 +125,7 @@ class EmbeddedEngine implements EmbeddedStorage {
   private readonly frozen: FrozenHead[] = [];
   /** Serializes flushes: each waits for the previous one. */
   private flushChain: Promise<void> = Promise.resolve();
+  private queuedFlush: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private readonly blockDurationMs: number;
@@ -204,7 +205,14 @@ class EmbeddedEngine implements EmbeddedStorage {
   }
 
   flush(): Promise<void> {
-    const run = this.flushChain.then(() => this.flushHeads());
+    // A flush that has not started yet will freeze everything appended so far: share it, so that a
+    // burst of appends over the size limit during a long flush queues one flush, not one each.
+    if (this.queuedFlush) return this.queuedFlush;
+    const run = this.flushChain.then(() => {
+      this.queuedFlush = undefined;
+      return this.flushHeads();
+    });
+    this.queuedFlush = run;
     this.flushChain = run.catch(() => {});
     return run;
   }
