@@ -17,6 +17,7 @@ import { openEmbeddedStorage } from '@emberscope/storage';
 import { Head } from '../packages/storage/dist/head.js';
 
 const quick = process.argv.includes('--quick');
+const loadAtStart = os.loadavg()[0].toFixed(1);
 const RUNS = quick ? 3 : 7;
 // Merges are short: more runs, and enough warm-up for the JIT and for the garbage of earlier steps.
 const MERGE_RUNS = quick ? 5 : 21;
@@ -208,7 +209,7 @@ const cpu = os.cpus();
 const report = [
   `# Storage benchmarks, ${date}`,
   '',
-  `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+  `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${loadAtStart} at the start (a shared machine: compare side-by-side runs only).`,
   `Input: ${PROFILES} synthetic Go CPU profiles, ${fmt(samples / PROFILES)} samples and ${fmt(frames / samples)} frames per sample on average; medians of ${RUNS} runs (merges: ${MERGE_RUNS} after ${MERGE_WARMUP} warm-up runs) unless marked.`,
   '',
   '| Benchmark | Median | Throughput |',
