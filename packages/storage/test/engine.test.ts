@@ -1,7 +1,12 @@
 import { buildFunctionTree, toFlameGraph } from '@emberscope/model';
 import { decodeProfile, encodeProfile, type Profile, ProfileBuilder } from '@emberscope/pprof';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type EmbeddedStorage, openEmbeddedStorage, StorageLimitError } from '../src/index.js';
+import {
+  type EmbeddedStorage,
+  LocalFsObjectStore,
+  openEmbeddedStorage,
+  StorageLimitError,
+} from '../src/index.js';
 import {
   ALL_TIME,
   CPU_TYPE,
@@ -366,6 +371,40 @@ describe('frames', () => {
     expect(second.parent.length).toBe(first.parent.length);
     expect([...second.names].sort()).toEqual(['a', 'b', 'c']);
     expect(folded([second])).toEqual({ 'a;b;c': 5, 'a;b': 5 });
+    await s.close();
+  });
+});
+
+describe('during a flush', () => {
+  it('answers from the frozen head until the block is durable, never from both, and keeps ingesting', async () => {
+    const dataDir = await tempDir();
+    const local = new LocalFsObjectStore(dataDir);
+    let putStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      putStarted = resolve;
+    });
+    let releasePut!: () => void;
+    const released = new Promise<void>((resolve) => {
+      releasePut = resolve;
+    });
+    const slowStore = Object.assign(Object.create(local) as LocalFsObjectStore, {
+      async put(key: string, bytes: Uint8Array) {
+        putStarted();
+        await released;
+        await local.put(key, bytes);
+      },
+    });
+    const s = await openEmbeddedStorage({ dataDir, objectStore: slowStore, walSync: false });
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    const flushing = s.flush();
+    await started;
+    expect(s.stats()).toMatchObject({ blocks: 0, headProfiles: 1 });
+    await s.append([request({ timeMs: 2000, samples: { b: 1 } })]);
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
+    releasePut();
+    await flushing;
+    expect(s.stats()).toMatchObject({ blocks: 1, headProfiles: 1 });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
     await s.close();
   });
 });
