@@ -42,12 +42,6 @@ export class ByteWriter {
     this.length += 4;
   }
 
-  f64(v: number): void {
-    this.reserve(8);
-    this.view.setFloat64(this.length, v, true);
-    this.length += 8;
-  }
-
   i64(v: bigint): void {
     this.reserve(8);
     this.view.setBigInt64(this.length, v, true);
@@ -117,20 +111,6 @@ export class ByteReader {
   u8(): number {
     this.need(1);
     return this.buf[this.offset++];
-  }
-
-  u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.offset, true);
-    this.offset += 4;
-    return v;
-  }
-
-  f64(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.offset, true);
-    this.offset += 8;
-    return v;
   }
 
   i64(): bigint {

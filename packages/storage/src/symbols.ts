@@ -88,10 +88,6 @@ export class PartitionSymbols {
     this.locationLineStart.push(0);
   }
 
-  get locationCount(): number {
-    return this.locationMapping.length;
-  }
-
   /** Rough heap footprint, for the head size limit. */
   get byteSize(): number {
     return (
@@ -110,7 +106,7 @@ export class PartitionSymbols {
     );
   }
 
-  intern(s: string): number {
+  private intern(s: string): number {
     let id = this.stringIds.get(s);
     if (id === undefined) {
       id = this.strings.length;
