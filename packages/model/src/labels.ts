@@ -66,6 +66,13 @@ export function matchLabels(labels: Labels, matchers: readonly Matcher[]): boole
   return true;
 }
 
+/**
+ * Compiles a matcher regex the way Prometheus does: fully anchored, `.` matching newlines. A leading
+ * RE2 `(?i)` (common in Grafana queries, unsupported by JavaScript) becomes the `i` flag.
+ * Throws a SyntaxError for an invalid pattern.
+ */
 export function anchored(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`, 'su');
+  const caseInsensitive = pattern.startsWith('(?i)');
+  const body = caseInsensitive ? pattern.slice(4) : pattern;
+  return new RegExp(`^(?:${body})$`, caseInsensitive ? 'sui' : 'su');
 }
