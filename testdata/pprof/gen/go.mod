@@ -1,0 +1,3 @@
+module emberscope.dev/testdata/pprof/gen
+
+go 1.22
