@@ -14,6 +14,7 @@ import {
 } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { ApiError } from '@emberscope/api';
+import { StorageLimitError } from '@emberscope/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeContentEncoding } from './body.js';
 
@@ -138,6 +139,7 @@ export function sendConnectError(
 /** Errors that carry an HTTP status (ApiError, the ingest and storage errors) pass through; anything else is internal. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof StorageLimitError) return new ApiError('resource_exhausted', err.message, err.reason);
   const e = err as { status?: number; code?: string; reason?: string; message?: string; statusCode?: number };
   if (typeof e?.status === 'number' && typeof e.code === 'string' && typeof e.message === 'string') {
     const apiError = new ApiError(e.code as ApiError['code'], e.message, e.reason ?? e.code, e.status);

@@ -79,6 +79,12 @@ export async function startServer(
       .send({ code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  // While stopping, responses to requests already in flight close their connection, so keep-alive
+  // clients cannot hold the shutdown open (server.close() only reaps connections idle at that moment).
+  app.addHook('onSend', async (_request, reply) => {
+    if (context.state === 'stopping') reply.header('connection', 'close');
+  });
+
   registerStatusRoutes(app, context);
   registerIngestRoutes(app, context);
   registerQuerierRoutes(app, context);

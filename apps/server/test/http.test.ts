@@ -256,3 +256,35 @@ describe('bad input is refused with the documented status, and nothing stored is
     );
   });
 });
+
+describe('limits answer 429', () => {
+  test('series per tenant', async () => {
+    const s = await startTestServer({ max_series_per_tenant: 2 });
+    try {
+      expect((await ingest(s.url, 'name=one&format=pprof', cpuProfile({ a: 1 }))).status).toBe(200); // 2 series: samples, cpu
+      const res = await ingest(s.url, 'name=two&format=pprof', cpuProfile({ a: 1 }));
+      expect(res.status).toBe(429);
+      expect(await json(res)).toEqual({
+        code: 'resource_exhausted',
+        message: expect.stringMatching(/series/),
+      });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('ingestion rate per tenant, with Retry-After', async () => {
+    const s = await startTestServer({ ingestion_rate_mb: 1, ingestion_burst_mb: 1 });
+    try {
+      // A 1 MB burst admits one 720 KB body; the others sent at the same moment are refused.
+      const body = Buffer.alloc(30 * 24_000, 'main;aaaaaaaaaa;bbbbbbbbbbbb 1\n');
+      const answers = await Promise.all([1, 2, 3].map(() => ingest(s.url, 'name=rate.cpu', body)));
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 429, 429]);
+      const res = answers.find((r) => r.status === 429)!;
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect((await json(res)).message).toMatch(/rate limit/);
+    } finally {
+      await s.stop();
+    }
+  });
+});
