@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig, type RunningServer, type ServerConfig, startServer } from '../src/index.js';
+import {
+  createLogger,
+  loadConfig,
+  type RunningServer,
+  type ServerConfig,
+  startServer,
+} from '../src/index.js';
 
 export { cpuProfile } from '../../../test/support/profiles.js';
 
