@@ -9,10 +9,16 @@ import { BlockCorruptError } from './errors.js';
 import type { TenantHead } from './head.js';
 import type { LruCache } from './lru.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
-import { PartitionSums, type Queryable } from './queryable.js';
+import {
+  countPeriod,
+  PartitionSums,
+  type ProfilePart,
+  type Queryable,
+  type SeriesTotalsSink,
+} from './queryable.js';
 import { SeriesIndex } from './series-index.js';
 import { decodeStackTree, encodeStackTree, type StackTreeArrays } from './stack-tree.js';
-import { decodeSymbols, encodeSymbols, type Frames, FrameTable } from './symbols.js';
+import { decodeSymbols, encodeSymbols, type Frames, FrameTable, type SymbolColumns } from './symbols.js';
 
 /*
  * Block file (see docs/storage.md): deflated sections, then a JSON table of contents, then a fixed
@@ -20,7 +26,9 @@ import { decodeSymbols, encodeSymbols, type Frames, FrameTable } from './symbols
  * TOC, and then only the byte ranges a query needs.
  */
 
-export const BLOCK_FORMAT = 1;
+/** Format written. 2 added per-row totals and periods, the compaction level and the source blocks. */
+export const BLOCK_FORMAT = 2;
+const READABLE_FORMATS = new Set([1, 2]);
 export const BLOCKS_PREFIX = 'blocks/';
 const BLOCK_FILE = 'block.bin';
 const MAGIC = Buffer.from('EMBRBLK1', 'latin1');
@@ -61,6 +69,10 @@ export interface BlockToc {
   sampleCount: number;
   /** Highest WAL segment whose records of this tenant are in this block or an older one. */
   walSegment: number;
+  /** 0 for a block written by a flush, k + 1 for one compacted from blocks of level ≤ k (format 2). */
+  level?: number;
+  /** Ids of the blocks this one was compacted from: deleted once this one is durable (format 2). */
+  sources?: string[];
   partitions: { name: string; stackNodes: number }[];
   sections: BlockSection[];
 }
@@ -98,12 +110,59 @@ export function newBlockId(nowMs = Date.now()): string {
 
 // --- writing -------------------------------------------------------------------------------
 
-/** Writes one tenant's head data as a block; returns its object info. */
+/** One partition of a block: its symbols and stack tree. */
+export interface BlockPartition {
+  name: string;
+  symbols: SymbolColumns;
+  tree: StackTreeArrays;
+}
+
+/** What a block is written from: a tenant's head data, or the merged contents of compacted blocks. */
+export interface BlockData {
+  tenant: string;
+  /** Series sorted by labelsKey; rows of series s are rowStart[s] .. rowStart[s+1], sorted by time. */
+  series: SeriesColumns;
+  profiles: ProfileColumns;
+  /** The samples of rows [firstRow, endRow), concatenated. */
+  samples(firstRow: number, endRow: number): SamplePage;
+  partitions: readonly BlockPartition[];
+  walSegment: number;
+  level: number;
+  sources: readonly string[];
+}
+
+export interface WriteBlockOptions {
+  /** Only for tests of the reader's compatibility with blocks of an older format. */
+  format?: 1 | 2;
+}
+
+/** A flushed head's data as block input. */
+export function headBlockData(head: TenantHead, walSegment: number): BlockData {
+  const { series, rowOrder } = sortSeriesAndRows(head);
+  const profiles = profileColumns(head, rowOrder);
+  return {
+    tenant: head.tenant,
+    series,
+    profiles,
+    samples: (firstRow, endRow) => headSamples(head, rowOrder.slice(firstRow, endRow)),
+    partitions: head.partitions.map((p) => ({
+      name: p.name,
+      symbols: p.symbols.columns(),
+      tree: p.tree.arrays(),
+    })),
+    walSegment,
+    level: 0,
+    sources: [],
+  };
+}
+
+/** Writes a block; returns its object info and table of contents. */
 export async function writeBlock(
   store: ObjectStore,
-  head: TenantHead,
-  walSegment: number,
-): Promise<ObjectInfo> {
+  data: BlockData,
+  opts: WriteBlockOptions = {},
+): Promise<{ info: ObjectInfo; toc: BlockToc }> {
+  const format = opts.format ?? BLOCK_FORMAT;
   const sections: { meta: Omit<BlockSection, 'offset' | 'length' | 'crc32'>; stored: Promise<Buffer> }[] = [];
   const add = async (
     meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>,
@@ -117,39 +176,45 @@ export async function writeBlock(
     await yieldToEventLoop();
   };
 
-  const { series, rowOrder } = sortSeriesAndRows(head);
+  const { series, profiles } = data;
   await add({ kind: 'series' }, encodeSeries(series));
-  const profiles = profileColumns(head, rowOrder);
-  await add({ kind: 'profiles' }, encodeProfiles(profiles));
-  const rows = rowOrder.length;
+  await add({ kind: 'profiles' }, encodeProfiles(profiles, format));
+  const rows = profiles.timeMs.length;
   for (let firstRow = 0, end = 1; firstRow < rows; firstRow = end, end = firstRow + 1) {
     while (end < rows && profiles.sampleStart[end] - profiles.sampleStart[firstRow] < PAGE_SAMPLES) end++;
     await add(
       { kind: 'samples', firstRow, rowCount: end - firstRow },
-      encodeSamplePage(head, rowOrder.slice(firstRow, end)),
+      encodeSamplePage(data.samples(firstRow, end)),
     );
   }
-  for (const [partition, p] of head.partitions.entries()) {
+  for (const [partition, p] of data.partitions.entries()) {
     const symbols = new ByteWriter();
-    encodeSymbols(p.symbols.columns(), symbols);
+    encodeSymbols(p.symbols, symbols);
     await add({ kind: 'symbols', partition }, symbols.finish());
     const stacks = new ByteWriter();
-    encodeStackTree(p.tree.arrays(), stacks);
+    encodeStackTree(p.tree, stacks);
     await add({ kind: 'stacks', partition }, stacks.finish());
   }
 
+  let minTimeMs = Number.POSITIVE_INFINITY;
+  let maxTimeMs = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < series.labels.length; i++) {
+    minTimeMs = Math.min(minTimeMs, series.minTimeMs[i]);
+    maxTimeMs = Math.max(maxTimeMs, series.maxTimeMs[i]);
+  }
   const id = newBlockId();
   const toc: BlockToc = {
-    format: BLOCK_FORMAT,
+    format,
     id,
-    tenant: head.tenant,
-    minTimeMs: head.minTimeMs,
-    maxTimeMs: head.maxTimeMs,
+    tenant: data.tenant,
+    minTimeMs,
+    maxTimeMs,
     seriesCount: series.labels.length,
     profileCount: rows,
     sampleCount: profiles.sampleStart[rows],
-    walSegment,
-    partitions: head.partitions.map((p) => ({ name: p.name, stackNodes: p.tree.size })),
+    walSegment: data.walSegment,
+    ...(format >= 2 ? { level: data.level, sources: [...data.sources] } : {}),
+    partitions: data.partitions.map((p) => ({ name: p.name, stackNodes: p.tree.parent.length })),
     sections: [],
   };
   const stored = await Promise.all(sections.map((s) => s.stored));
@@ -164,9 +229,9 @@ export async function writeBlock(
   trailer.writeUInt32LE(crc32(tocBytes), 4);
   MAGIC.copy(trailer, 8);
   const file = Buffer.concat([...stored, tocBytes, trailer]);
-  const key = blockKey(head.tenant, id);
+  const key = blockKey(data.tenant, id);
   await store.put(key, file);
-  return { key, size: file.length };
+  return { info: { key, size: file.length }, toc };
 }
 
 /**
@@ -203,12 +268,16 @@ function profileColumns(head: TenantHead, rowOrder: number[]): ProfileColumns {
     durationNanos: new Float64Array(rows),
     partition: new Uint32Array(rows),
     sampleStart: new Uint32Array(rows + 1),
+    total: new Float64Array(rows),
+    period: new Float64Array(rows),
   };
   let samples = 0;
   rowOrder.forEach((row, i) => {
     profiles.timeMs[i] = head.rowTimeMs.array[row];
     profiles.durationNanos[i] = head.rowDurationNanos.array[row];
     profiles.partition[i] = head.rowPartition.array[row];
+    profiles.total![i] = head.rowTotal.array[row];
+    profiles.period[i] = head.rowPeriod.array[row];
     profiles.sampleStart[i] = samples;
     samples += head.sampleEnd(row) - head.rowSampleStart.array[row];
   });
@@ -216,7 +285,22 @@ function profileColumns(head: TenantHead, rowOrder: number[]): ProfileColumns {
   return profiles;
 }
 
-interface SeriesColumns {
+function headSamples(head: TenantHead, rows: number[]): SamplePage {
+  let n = 0;
+  for (const row of rows) n += head.sampleEnd(row) - head.rowSampleStart.array[row];
+  const page: SamplePage = { stack: new Uint32Array(n), value: new Float64Array(n) };
+  let i = 0;
+  for (const row of rows) {
+    const start = head.rowSampleStart.array[row];
+    const end = head.sampleEnd(row);
+    page.stack.set(head.sampleStack.array.subarray(start, end), i);
+    page.value.set(head.sampleValue.array.subarray(start, end), i);
+    i += end - start;
+  }
+  return page;
+}
+
+export interface SeriesColumns {
   labels: Labels[];
   /** Rows of series s are rowStart[s] .. rowStart[s+1], sorted by time (series + 1 entries). */
   rowStart: Uint32Array;
@@ -270,50 +354,66 @@ function decodeSeries(r: ByteReader): SeriesColumns {
   };
 }
 
-interface ProfileColumns {
+export interface ProfileColumns {
   timeMs: Float64Array;
   durationNanos: Float64Array;
   partition: Uint32Array;
   /** Row r owns samples sampleStart[r] .. sampleStart[r+1] (rows + 1 entries). */
   sampleStart: Uint32Array;
+  /**
+   * Sum of each row's sample values. Stored since format 2; for a format-1 block it is computed from
+   * the samples on first use (see BlockReader.totals).
+   */
+  total: Float64Array | undefined;
+  /** Sampling period of each row's profile; 0 in format-1 blocks. */
+  period: Float64Array;
 }
 
-function encodeProfiles(p: ProfileColumns): Uint8Array {
+function encodeProfiles(p: ProfileColumns, format: number): Uint8Array {
   const w = new ByteWriter();
   w.array(p.timeMs);
   w.array(p.durationNanos);
   w.array(p.partition);
   w.array(p.sampleStart);
+  if (format >= 2) {
+    w.array(p.total!);
+    w.array(p.period);
+  }
   return w.finish();
 }
 
-function decodeProfiles(r: ByteReader): ProfileColumns {
+function decodeProfiles(r: ByteReader, format: number): ProfileColumns {
+  const timeMs = r.array(Float64Array);
+  const durationNanos = r.array(Float64Array);
+  const partition = r.array(Uint32Array);
+  const sampleStart = r.array(Uint32Array);
+  if (format < 2) {
+    return {
+      timeMs,
+      durationNanos,
+      partition,
+      sampleStart,
+      total: undefined,
+      period: new Float64Array(timeMs.length),
+    };
+  }
   return {
-    timeMs: r.array(Float64Array),
-    durationNanos: r.array(Float64Array),
-    partition: r.array(Uint32Array),
-    sampleStart: r.array(Uint32Array),
+    timeMs,
+    durationNanos,
+    partition,
+    sampleStart,
+    total: r.array(Float64Array),
+    period: r.array(Float64Array),
   };
 }
 
-interface SamplePage {
+export interface SamplePage {
   stack: Uint32Array;
   value: Float64Array;
 }
 
-function encodeSamplePage(head: TenantHead, rows: number[]): Uint8Array {
-  let n = 0;
-  for (const row of rows) n += head.sampleEnd(row) - head.rowSampleStart.array[row];
-  const page: SamplePage = { stack: new Uint32Array(n), value: new Float64Array(n) };
-  let i = 0;
-  for (const row of rows) {
-    const start = head.rowSampleStart.array[row];
-    const end = head.sampleEnd(row);
-    page.stack.set(head.sampleStack.array.subarray(start, end), i);
-    page.value.set(head.sampleValue.array.subarray(start, end), i);
-    i += end - start;
-  }
-  const w = new ByteWriter(n * 12 + 32);
+function encodeSamplePage(page: SamplePage): Uint8Array {
+  const w = new ByteWriter(page.stack.length * 12 + 32);
   w.array(page.stack);
   w.array(page.value);
   return w.finish();
@@ -324,6 +424,15 @@ function decodeSamplePage(r: ByteReader): SamplePage {
 }
 
 // --- reading -------------------------------------------------------------------------------
+
+/** A whole block, decoded: the input of a compaction. */
+export interface BlockContents {
+  toc: BlockToc;
+  series: SeriesColumns;
+  profiles: ProfileColumns & { total: Float64Array };
+  samples: SamplePage;
+  partitions: BlockPartition[];
+}
 
 /** Decoded sections of all open blocks, bounded by their decoded size. */
 export type SectionCache = LruCache<object>;
@@ -432,11 +541,83 @@ export class BlockReader implements Queryable {
     if (ids.length === 0) return [];
     const profiles = await this.profiles();
     const sums = new PartitionSums((p) => this.toc.partitions[p].stackNodes);
+    await this.visitRows(ids, range, profiles, (row, page, start, end) => {
+      sums.add(profiles.partition[row], page.stack, page.value, start, end);
+    });
+    return Promise.all(
+      sums.touched().map(async ([p, values]) => ({ ...(await this.partitionStacks(p)), values })),
+    );
+  }
+
+  async seriesTotals(matchers: readonly Matcher[], range: TimeRange, sink: SeriesTotalsSink): Promise<void> {
+    const { labels, minTimeMs, maxTimeMs } = this.series;
+    const ids = this.index
+      .select(matchers)
+      .filter((id) => minTimeMs[id] <= range.endMs && maxTimeMs[id] >= range.startMs);
+    if (ids.length === 0) return;
+    const profiles = await this.profiles();
+    const total = await this.totals(profiles);
+    const time = profiles.timeMs;
+    for (const id of ids) {
+      const [lo, hi] = this.rowsInRange(profiles, id, range);
+      if (lo === hi) continue;
+      const handle = sink.series(labels[id]);
+      for (let row = lo; row < hi; row++) sink.add(handle, time[row], total[row]);
+    }
+  }
+
+  async mergeProfile(matchers: readonly Matcher[], range: TimeRange): Promise<ProfilePart[]> {
+    const ids = this.index.select(matchers);
+    if (ids.length === 0) return [];
+    const profiles = await this.profiles();
+    const sums = new PartitionSums((p) => this.toc.partitions[p].stackNodes);
+    const info = new Map<number, { periods: Map<number, number>; labels: Labels }>();
+    let series = 0;
+    await this.visitRows(
+      ids,
+      range,
+      profiles,
+      (row, page, start, end) => {
+        const partition = profiles.partition[row];
+        let part = info.get(partition);
+        if (!part) {
+          part = { periods: new Map(), labels: this.series.labels[series] };
+          info.set(partition, part);
+        }
+        countPeriod(part.periods, profiles.period[row]);
+        sums.add(partition, page.stack, page.value, start, end);
+      },
+      (id) => {
+        series = id;
+      },
+    );
+    return Promise.all(
+      sums.touched().map(async ([p, values]) => {
+        const [tree, symbols] = await Promise.all([
+          this.cached(this.stacksSections[p], decodeStackTree),
+          this.cached(this.symbolsSections[p], decodeSymbols),
+        ]);
+        return { symbols, tree, values, ...info.get(p)! };
+      }),
+    );
+  }
+
+  /**
+   * Calls `visit` with the samples of every row of the given series (ascending ids) in range, loading
+   * the sample pages in order (a series' rows follow the previous series' rows).
+   */
+  private async visitRows(
+    ids: readonly number[],
+    range: TimeRange,
+    profiles: ProfileColumns,
+    visit: (row: number, page: SamplePage, start: number, end: number) => void,
+    enterSeries?: (id: number) => void,
+  ): Promise<void> {
     let pageIndex = 0;
     let page: SamplePage | undefined;
-    // Series ids ascend with rows, so pages are visited in order.
     for (const id of ids) {
       let [row, end] = this.rowsInRange(profiles, id, range);
+      if (row < end) enterSeries?.(id);
       while (row < end) {
         let ref = this.pages[pageIndex];
         if (row >= ref.endRow || !page) {
@@ -447,20 +628,90 @@ export class BlockReader implements Queryable {
         const pageEnd = Math.min(end, ref.endRow);
         const base = profiles.sampleStart[ref.firstRow];
         for (; row < pageEnd; row++) {
-          const start = profiles.sampleStart[row] - base;
-          sums.add(
-            profiles.partition[row],
-            page.stack,
-            page.value,
-            start,
-            profiles.sampleStart[row + 1] - base,
-          );
+          visit(row, page, profiles.sampleStart[row] - base, profiles.sampleStart[row + 1] - base);
         }
       }
     }
-    return Promise.all(
-      sums.touched().map(async ([p, values]) => ({ ...(await this.partitionStacks(p)), values })),
-    );
+  }
+
+  /** The row totals; a format-1 block computes them once from its samples. */
+  private async totals(profiles: ProfileColumns): Promise<Float64Array> {
+    if (profiles.total) return profiles.total;
+    const total = new Float64Array(profiles.timeMs.length);
+    for (const ref of this.pages) {
+      const page = await this.cached(ref.section, decodeSamplePage);
+      const base = profiles.sampleStart[ref.firstRow];
+      for (let row = ref.firstRow; row < ref.endRow; row++) {
+        let sum = 0;
+        for (let i = profiles.sampleStart[row] - base; i < profiles.sampleStart[row + 1] - base; i++) {
+          sum += page.value[i];
+        }
+        total[row] = sum;
+      }
+    }
+    // The profiles section is cached decoded, so later queries find the totals there.
+    profiles.total = total;
+    return total;
+  }
+
+  /**
+   * Everything in the block, decoded (bypassing the section cache): what compaction merges. Sample
+   * pages are concatenated into one pair of columns indexed like `profiles.sampleStart`.
+   */
+  async readAll(): Promise<BlockContents> {
+    const format = this.toc.format;
+    const profiles = decodeProfiles(await this.readSection(this.profilesSection), format);
+    const sampleCount = profiles.sampleStart[profiles.timeMs.length];
+    const samples: SamplePage = { stack: new Uint32Array(sampleCount), value: new Float64Array(sampleCount) };
+    for (const ref of this.pages) {
+      const page = decodeSamplePage(await this.readSection(ref.section));
+      const base = profiles.sampleStart[ref.firstRow];
+      samples.stack.set(page.stack, base);
+      samples.value.set(page.value, base);
+    }
+    let total = profiles.total;
+    if (!total) {
+      total = new Float64Array(profiles.timeMs.length);
+      for (let row = 0; row < total.length; row++) {
+        let sum = 0;
+        for (let i = profiles.sampleStart[row]; i < profiles.sampleStart[row + 1]; i++)
+          sum += samples.value[i];
+        total[row] = sum;
+      }
+    }
+    const partitions: BlockPartition[] = [];
+    for (const [p, { name }] of this.toc.partitions.entries()) {
+      partitions.push({
+        name,
+        symbols: decodeSymbols(await this.readSection(this.symbolsSections[p])),
+        tree: decodeStackTree(await this.readSection(this.stacksSections[p])),
+      });
+    }
+    return { toc: this.toc, series: this.series, profiles: { ...profiles, total }, samples, partitions };
+  }
+
+  /** Decoded size of every section: the memory a compaction needs to load this block. */
+  get rawBytes(): number {
+    let n = 0;
+    for (const s of this.toc.sections) n += s.rawLength;
+    return n;
+  }
+
+  get id(): string {
+    return this.toc.id;
+  }
+
+  get level(): number {
+    return this.toc.level ?? 0;
+  }
+
+  get sources(): readonly string[] {
+    return this.toc.sources ?? [];
+  }
+
+  /** Drops this block's sections from the shared cache (after the block was removed). */
+  evictFromCache(): void {
+    this.cache.deleteWithPrefix(`${this.key}#`);
   }
 
   /** Rows [lo, hi) of series `id` whose time is in range (rows of a series are sorted by time). */
@@ -474,7 +725,8 @@ export class BlockReader implements Queryable {
   }
 
   private profiles(): Promise<ProfileColumns> {
-    return this.cached(this.profilesSection, decodeProfiles);
+    const format = this.toc.format;
+    return this.cached(this.profilesSection, (r) => decodeProfiles(r, format));
   }
 
   private async partitionStacks(p: number): Promise<StackTreeArrays & Frames> {
@@ -527,7 +779,7 @@ function parseToc(key: string, json: string, tocStart: number): BlockToc {
   } catch (err) {
     throw new BlockCorruptError(key, `TOC is not JSON (${(err as Error).message})`);
   }
-  if (toc.format !== BLOCK_FORMAT)
+  if (!READABLE_FORMATS.has(toc.format))
     throw new BlockCorruptError(key, `unsupported format version ${toc.format}`);
   const count = (kind: SectionKind) => toc.sections.filter((s) => s.kind === kind).length;
   if (count('series') !== 1 || count('profiles') !== 1) {

@@ -1,22 +1,37 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabelName, type Labels, labelsKey, type Matcher, type StackValues } from '@emberscope/model';
-import { numSampleTypes } from '@emberscope/pprof';
+import { numSampleTypes, type Profile } from '@emberscope/pprof';
 import {
   BLOCKS_PREFIX,
   BlockReader,
+  headBlockData,
   isBlockKey,
   type SectionCache,
   tenantDirName,
   writeBlock,
 } from './block.js';
+import { type CompactionPlan, type CompactionPolicy, mergeBlocks, planCompaction } from './compaction.js';
 import { lockDataDir } from './dir-lock.js';
-import type { AppendRequest, StorageEngine, StorageStats, TimeRange } from './engine.js';
+import type {
+  AppendRequest,
+  ProfileStats,
+  RetentionResult,
+  SelectSeriesOptions,
+  SeriesPoints,
+  StorageEngine,
+  StorageReport,
+  StorageStats,
+  TenantStorageReport,
+  TimeRange,
+} from './engine.js';
 import { StorageLimitError } from './errors.js';
 import { Head } from './head.js';
 import { LruCache } from './lru.js';
 import { LocalFsObjectStore, type ObjectStore } from './object-store.js';
+import { buildMergedProfile } from './profile-export.js';
 import { overlaps, type Queryable } from './queryable.js';
+import { SeriesBucketer } from './series-query.js';
 import { encodeRecord, WalWriter } from './wal.js';
 import { replayWal } from './wal-replay.js';
 
@@ -45,12 +60,31 @@ export interface EmbeddedStorageOptions {
   logger?: StorageLogger;
   /** Where blocks go; default: the local filesystem under dataDir. */
   objectStore?: ObjectStore;
+  /** How often background compaction runs; 0 disables the timer (`compact()` still works). Default 60 s. */
+  compactionIntervalMs?: number;
+  /** Aligned windows of compaction levels 1, 2, …, ascending. Default [6 h, 24 h]. */
+  compactionWindowsMs?: readonly number[];
+  /** A window is compacted once it ended this long ago. Default: blockDurationMs. */
+  compactionGraceMs?: number;
+  /** Most decoded block bytes one compaction may load into memory. Default 1 GiB. */
+  compactionMaxInputBytes?: number;
+  /** Blocks whose newest profile is older than this are deleted; 0 keeps data forever. Default 30 days. */
+  retentionMs?: number;
+  /** Disk budget for blocks + WAL: the blocks with the oldest data go first. 0 (default) = no budget. */
+  maxDiskBytes?: number;
+  /** How often retention is enforced in the background; 0 disables the timer. Default 60 s. */
+  retentionIntervalMs?: number;
+  /** The clock of retention and compaction windows, ms since epoch (for tests). Default Date.now. */
+  now?: () => number;
 }
 
 export type EmbeddedStorage = StorageEngine & {
   /** Tenants with data in the head or in blocks, sorted. */
   tenants(): string[];
 };
+
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 const silentLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
@@ -85,19 +119,23 @@ export async function openEmbeddedStorage(opts: EmbeddedStorageOptions): Promise
       },
       'storage opened',
     );
-    return new EmbeddedEngine(opts, logger, store, cache, blocks, head, wal, unlock);
+    return new EmbeddedEngine(opts, logger, store, cache, blocks, head, wal, unlock, replay.keptTenantBytes);
   } catch (err) {
     await unlock();
     throw err;
   }
 }
 
+/**
+ * Opens every block. A block listed as a source of another durable block was compacted into it (a
+ * crash came between writing the result and deleting the sources): it is ignored and deleted.
+ */
 async function loadBlocks(
   store: ObjectStore,
   cache: SectionCache,
   logger: StorageLogger,
 ): Promise<Map<string, BlockReader[]>> {
-  const blocks = new Map<string, BlockReader[]>();
+  const opened: BlockReader[] = [];
   for (const info of await store.list(BLOCKS_PREFIX)) {
     if (!isBlockKey(info.key)) continue;
     try {
@@ -106,10 +144,25 @@ async function loadBlocks(
       if (info.key.split('/')[1] !== tenantDirName(block.toc.tenant)) {
         throw new Error(`block of tenant ${JSON.stringify(block.toc.tenant)} is filed under ${info.key}`);
       }
-      getOrCreate(blocks, block.toc.tenant, () => []).push(block);
+      opened.push(block);
     } catch (err) {
       logger.error({ key: info.key, err }, 'skipping unreadable block');
     }
+  }
+  const superseded = new Set<string>();
+  for (const block of opened) {
+    for (const source of block.sources) superseded.add(`${block.toc.tenant}\u0000${source}`);
+  }
+  const blocks = new Map<string, BlockReader[]>();
+  for (const block of opened) {
+    if (superseded.has(`${block.toc.tenant}\u0000${block.id}`)) {
+      logger.warn({ key: block.key }, 'deleting block left over from an interrupted compaction');
+      await store.delete(block.key).catch((err: unknown) => {
+        logger.error({ key: block.key, err }, 'could not delete compacted block; ignoring it');
+      });
+      continue;
+    }
+    getOrCreate(blocks, block.toc.tenant, () => []).push(block);
   }
   return blocks;
 }
@@ -126,11 +179,27 @@ class EmbeddedEngine implements EmbeddedStorage {
   /** Serializes flushes: each waits for the previous one. */
   private flushChain: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
+  /** Serializes compaction and retention, which both remove blocks. */
+  private maintenanceChain: Promise<unknown> = Promise.resolve();
+  private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly blockDurationMs: number;
   private readonly maxHeadBytes: number;
   private readonly maxStackDepth: number;
+  private readonly compactionPolicy: CompactionPolicy;
+  private readonly retentionMs: number;
+  private readonly maxDiskBytes: number;
+  private readonly now: () => number;
+  /** Queries in flight per block: a removed block's file is deleted only once none reads it. */
+  private readonly pins = new Map<BlockReader, number>();
+  private readonly unpinWaiters = new Map<BlockReader, (() => void)[]>();
+  /** Removed blocks whose file could not be deleted yet; retried by the next maintenance run. */
+  private readonly pendingDeletes: BlockReader[] = [];
+  /** Bytes of each tenant's records in each live WAL segment. */
+  private readonly walTenantBytes: Map<number, Map<string, number>>;
+  private compactions = 0;
+  private retentionDeletedBlocks = 0;
+  private retentionDeletedBytes = 0;
 
   constructor(
     private readonly opts: EmbeddedStorageOptions,
@@ -141,15 +210,39 @@ class EmbeddedEngine implements EmbeddedStorage {
     private head: Head,
     private readonly wal: WalWriter,
     private readonly unlock: () => Promise<void>,
+    walTenantBytes: Map<number, Map<string, number>>,
   ) {
-    this.blockDurationMs = opts.blockDurationMs ?? 60 * 60 * 1000;
+    this.blockDurationMs = opts.blockDurationMs ?? HOUR_MS;
     this.maxHeadBytes = opts.maxHeadBytes ?? 256 * 1024 * 1024;
     this.maxStackDepth = opts.maxStackDepth ?? 1024;
+    this.compactionPolicy = {
+      windowsMs: [...(opts.compactionWindowsMs ?? [6 * HOUR_MS, DAY_MS])],
+      graceMs: opts.compactionGraceMs ?? this.blockDurationMs,
+      maxInputBytes: opts.compactionMaxInputBytes ?? 1024 * 1024 * 1024,
+    };
+    this.retentionMs = opts.retentionMs ?? 30 * DAY_MS;
+    this.maxDiskBytes = opts.maxDiskBytes ?? 0;
+    this.now = opts.now ?? Date.now;
+    this.walTenantBytes = walTenantBytes;
     const checkEveryMs = Math.min(60_000, Math.max(100, this.blockDurationMs / 10));
-    this.timer = setInterval(() => {
+    this.every(checkEveryMs, () => {
       if (this.headIsDue()) this.flushInBackground();
-    }, checkEveryMs);
-    this.timer.unref();
+    });
+    this.every(opts.compactionIntervalMs ?? 60_000, () => {
+      this.compact().catch((err: unknown) => this.logger.error({ err }, 'compaction failed; will retry'));
+    });
+    this.every(opts.retentionIntervalMs ?? 60_000, () => {
+      this.enforceRetention().catch((err: unknown) =>
+        this.logger.error({ err }, 'retention failed; will retry'),
+      );
+    });
+  }
+
+  private every(ms: number, fn: () => void): void {
+    if (!(ms > 0)) return;
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   async append(requests: AppendRequest[]): Promise<void> {
@@ -161,6 +254,10 @@ class EmbeddedEngine implements EmbeddedStorage {
     // Inserting and queueing the WAL records in the same tick keeps every record in the segment of
     // the head that holds it, which is what lets a flush delete exactly the segments it covered.
     for (const req of requests) this.head.insert(req);
+    const segmentBytes = getOrCreate(this.walTenantBytes, this.wal.currentSegment, () => new Map());
+    requests.forEach((req, i) => {
+      segmentBytes.set(req.tenant, (segmentBytes.get(req.tenant) ?? 0) + records[i].length);
+    });
     const durable = this.wal.append(records);
     if (this.head.byteSize >= this.maxHeadBytes) this.flushInBackground();
     await durable;
@@ -233,7 +330,7 @@ class EmbeddedEngine implements EmbeddedStorage {
       const { head, walSegment } = this.frozen[0];
       for (const [tenant, tenantHead] of head.tenants) {
         const started = Date.now();
-        const info = await writeBlock(this.store, tenantHead, walSegment);
+        const { info } = await writeBlock(this.store, headBlockData(tenantHead, walSegment));
         const block = await BlockReader.open(this.store, info, this.cache);
         // Swapped in one tick: a query sees the tenant's data either in the frozen head or in the block.
         getOrCreate(this.blocks, tenant, () => []).push(block);
@@ -251,14 +348,19 @@ class EmbeddedEngine implements EmbeddedStorage {
       }
       this.frozen.shift();
       await this.wal.deleteThrough(walSegment);
+      for (const segment of [...this.walTenantBytes.keys()]) {
+        if (segment <= walSegment) this.walTenantBytes.delete(segment);
+      }
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     try {
+      // A compaction in progress stops before writing its result (see runCompaction).
+      await this.maintenanceChain;
       // A failed flush loses nothing: the WAL still holds the data for the next open.
       if (this.opts.flushOnClose ?? true) await this.flush();
       else await this.flushChain;
@@ -269,6 +371,176 @@ class EmbeddedEngine implements EmbeddedStorage {
         await this.unlock();
       }
     }
+  }
+
+  // --- block lifecycle -------------------------------------------------------------------------
+
+  /** Runs `fn` after every maintenance task queued before it; tasks never run concurrently. */
+  private maintenance<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenanceChain.then(fn);
+    this.maintenanceChain = run.catch(() => {});
+    return run;
+  }
+
+  /** Removes blocks from the query set (in this tick) and deletes their files once no query reads them. */
+  private async removeBlocks(tenant: string, removed: readonly BlockReader[]): Promise<void> {
+    const list = this.blocks.get(tenant) ?? [];
+    const kept = list.filter((b) => !removed.includes(b));
+    if (kept.length > 0) this.blocks.set(tenant, kept);
+    else this.blocks.delete(tenant);
+    await this.deleteBlockFiles(removed);
+  }
+
+  private async deleteBlockFiles(removed: readonly BlockReader[]): Promise<void> {
+    await Promise.all(removed.map((b) => this.unpinned(b)));
+    for (const block of removed) {
+      block.evictFromCache();
+      try {
+        await this.store.delete(block.key);
+      } catch (err) {
+        this.logger.error({ key: block.key, err }, 'could not delete a removed block; will retry');
+        if (!this.pendingDeletes.includes(block)) this.pendingDeletes.push(block);
+      }
+    }
+  }
+
+  private async retryPendingDeletes(): Promise<void> {
+    const pending = this.pendingDeletes.splice(0);
+    if (pending.length > 0) await this.deleteBlockFiles(pending);
+  }
+
+  private unpinned(block: BlockReader): Promise<void> {
+    if (!this.pins.get(block)) return Promise.resolve();
+    return new Promise((resolve) => getOrCreate(this.unpinWaiters, block, () => []).push(resolve));
+  }
+
+  /** Runs a query over the tenant's queryables in range; blocks stay on disk until it is done. */
+  private async query<T>(
+    tenant: string,
+    range: TimeRange,
+    fn: (queryables: Queryable[]) => Promise<T>,
+  ): Promise<T> {
+    const queryables = this.queryables(tenant, range);
+    const blocks = queryables.filter((q): q is BlockReader => q instanceof BlockReader);
+    for (const b of blocks) this.pins.set(b, (this.pins.get(b) ?? 0) + 1);
+    try {
+      return await fn(queryables);
+    } finally {
+      for (const b of blocks) {
+        const n = this.pins.get(b)! - 1;
+        if (n > 0) this.pins.set(b, n);
+        else {
+          this.pins.delete(b);
+          for (const resolve of this.unpinWaiters.get(b) ?? []) resolve();
+          this.unpinWaiters.delete(b);
+        }
+      }
+    }
+  }
+
+  // --- compaction ------------------------------------------------------------------------------
+
+  compact(): Promise<void> {
+    return this.maintenance(async () => {
+      await this.retryPendingDeletes();
+      for (const tenant of [...this.blocks.keys()].sort()) {
+        for (;;) {
+          if (this.closed) return;
+          const plan = planCompaction(this.blocks.get(tenant) ?? [], this.compactionPolicy, this.now());
+          if (!plan) break;
+          if (!(await this.runCompaction(tenant, plan))) return;
+        }
+      }
+    });
+  }
+
+  /**
+   * Writes the merged block (its TOC lists the sources), swaps it for the sources in one tick, then
+   * deletes the sources. A crash before the write leaves the sources; after it, the next open deletes
+   * the sources still present. Returns false when the engine closed before the result was written.
+   */
+  private async runCompaction(tenant: string, plan: CompactionPlan): Promise<boolean> {
+    const started = Date.now();
+    const contents = [];
+    for (const block of plan.inputs) contents.push(await block.readAll());
+    const data = await mergeBlocks(contents, plan.level);
+    if (this.closed) return false;
+    const { info } = await writeBlock(this.store, data);
+    const block = await BlockReader.open(this.store, info, this.cache);
+    const list = this.blocks.get(tenant) ?? [];
+    this.blocks.set(tenant, [...list.filter((b) => !plan.inputs.includes(b)), block]);
+    this.compactions++;
+    const inputBytes = plan.inputs.reduce((n, b) => n + b.sizeBytes, 0);
+    this.logger.info(
+      {
+        tenant,
+        level: plan.level,
+        sources: plan.inputs.map((b) => b.id),
+        key: info.key,
+        profiles: block.toc.profileCount,
+        inputBytes,
+        bytes: info.size,
+        ms: Date.now() - started,
+      },
+      'compacted blocks',
+    );
+    await this.deleteBlockFiles(plan.inputs);
+    return true;
+  }
+
+  // --- retention -------------------------------------------------------------------------------
+
+  enforceRetention(): Promise<RetentionResult> {
+    return this.maintenance(async () => {
+      await this.retryPendingDeletes();
+      const result: RetentionResult = { deletedBlocks: 0, deletedBytes: 0 };
+      const remove = async (block: BlockReader, reason: string, extra: object) => {
+        const tenant = block.toc.tenant;
+        this.logger.info(
+          {
+            tenant,
+            key: block.key,
+            minTimeMs: block.minTimeMs,
+            maxTimeMs: block.maxTimeMs,
+            bytes: block.sizeBytes,
+            profiles: block.toc.profileCount,
+            ...extra,
+          },
+          `retention: deleting block (${reason})`,
+        );
+        result.deletedBlocks++;
+        result.deletedBytes += block.sizeBytes;
+        this.retentionDeletedBlocks++;
+        this.retentionDeletedBytes += block.sizeBytes;
+        await this.removeBlocks(tenant, [block]);
+      };
+      if (this.retentionMs > 0) {
+        const cutoff = this.now() - this.retentionMs;
+        for (const block of this.allBlocks()) {
+          if (block.maxTimeMs < cutoff) await remove(block, 'older than the retention period', { cutoff });
+        }
+      }
+      if (this.maxDiskBytes > 0) {
+        const oldestFirst = this.allBlocks().sort(
+          (a, b) => a.maxTimeMs - b.maxTimeMs || a.minTimeMs - b.minTimeMs || (a.id < b.id ? -1 : 1),
+        );
+        let used = this.diskBytes();
+        for (const block of oldestFirst) {
+          if (used <= this.maxDiskBytes) break;
+          used -= block.sizeBytes;
+          await remove(block, 'over the disk budget', { maxDiskBytes: this.maxDiskBytes });
+        }
+      }
+      return result;
+    });
+  }
+
+  private allBlocks(): BlockReader[] {
+    return [...this.blocks.values()].flat();
+  }
+
+  private diskBytes(): number {
+    return this.allBlocks().reduce((n, b) => n + b.sizeBytes, 0) + this.wal.totalBytes;
   }
 
   // --- queries -------------------------------------------------------------------------------
@@ -289,8 +561,8 @@ class EmbeddedEngine implements EmbeddedStorage {
     matchers: readonly Matcher[],
     range: TimeRange,
   ): Promise<Labels[]> {
-    const parts = await Promise.all(
-      this.queryables(tenant, range).map((q) => q.matchingSeries(matchers, range)),
+    const parts = await this.query(tenant, range, (qs) =>
+      Promise.all(qs.map((q) => q.matchingSeries(matchers, range))),
     );
     return parts.flat();
   }
@@ -335,17 +607,67 @@ class EmbeddedEngine implements EmbeddedStorage {
   }
 
   async mergeStacks(tenant: string, matchers: readonly Matcher[], range: TimeRange): Promise<StackValues[]> {
-    const parts = await Promise.all(
-      this.queryables(tenant, range).map((q) => q.mergeStacks(matchers, range)),
+    const parts = await this.query(tenant, range, (qs) =>
+      Promise.all(qs.map((q) => q.mergeStacks(matchers, range))),
     );
     return parts.flat();
+  }
+
+  async selectSeries(
+    tenant: string,
+    matchers: readonly Matcher[],
+    range: TimeRange,
+    opts: SelectSeriesOptions,
+  ): Promise<SeriesPoints[]> {
+    const bucketer = new SeriesBucketer(range, opts);
+    await this.query(tenant, range, (qs) =>
+      Promise.all(qs.map((q) => q.seriesTotals(matchers, range, bucketer))),
+    );
+    return bucketer.finish();
+  }
+
+  async mergeProfile(
+    tenant: string,
+    matchers: readonly Matcher[],
+    range: TimeRange,
+  ): Promise<Profile | null> {
+    const parts = await this.query(tenant, range, (qs) =>
+      Promise.all(qs.map((q) => q.mergeProfile(matchers, range))),
+    );
+    return buildMergedProfile(parts.flat(), range);
+  }
+
+  async profileStats(tenant: string): Promise<ProfileStats> {
+    const sources = this.tenantQueryables(tenant);
+    const [oldestProfileMs, newestProfileMs] = this.timeBounds(sources);
+    return { dataIngested: sources.length > 0, oldestProfileMs, newestProfileMs };
+  }
+
+  /** Every block and head part of the tenant, whatever their time. */
+  private tenantQueryables(tenant: string): Queryable[] {
+    return this.queryables(tenant, { startMs: Number.NEGATIVE_INFINITY, endMs: Number.POSITIVE_INFINITY });
+  }
+
+  /** [oldest, newest] profile time over the given sources; [0, 0] when there is none. */
+  private timeBounds(sources: readonly Queryable[]): [number, number] {
+    if (sources.length === 0) return [0, 0];
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const q of sources) {
+      min = Math.min(min, q.minTimeMs);
+      max = Math.max(max, q.maxTimeMs);
+    }
+    return [min, max];
   }
 
   // --- introspection -------------------------------------------------------------------------
 
   stats(): StorageStats {
     const heads = [...this.frozen.map((f) => f.head), this.head];
-    const blocks = [...this.blocks.values()].flat();
+    const blocks = this.allBlocks();
+    const [oldestProfileMs, newestProfileMs] = this.timeBounds(
+      this.tenants().flatMap((t) => this.tenantQueryables(t)),
+    );
     return {
       headBytes: heads.reduce((n, h) => n + h.byteSize, 0),
       headProfiles: heads.reduce((n, h) => n + h.profileCount, 0),
@@ -353,6 +675,65 @@ class EmbeddedEngine implements EmbeddedStorage {
       walBytes: this.wal.totalBytes,
       blocks: blocks.length,
       blockBytes: blocks.reduce((n, b) => n + b.sizeBytes, 0),
+      compactions: this.compactions,
+      retentionDeletedBlocks: this.retentionDeletedBlocks,
+      retentionDeletedBytes: this.retentionDeletedBytes,
+      oldestProfileMs,
+      newestProfileMs,
+    };
+  }
+
+  async report(): Promise<StorageReport> {
+    const tenants: TenantStorageReport[] = [];
+    for (const tenant of this.tenants()) {
+      const blocks = [...(this.blocks.get(tenant) ?? [])].sort(
+        (a, b) => a.minTimeMs - b.minTimeMs || (a.id < b.id ? -1 : 1),
+      );
+      const heads = [...this.frozen.map((f) => f.head), this.head].flatMap(
+        (h) => h.tenants.get(tenant) ?? [],
+      );
+      let walBytes = 0;
+      for (const perTenant of this.walTenantBytes.values()) walBytes += perTenant.get(tenant) ?? 0;
+      const blockBytes = blocks.reduce((n, b) => n + b.sizeBytes, 0);
+      const [oldestProfileMs, newestProfileMs] = this.timeBounds([...blocks, ...heads]);
+      tenants.push({
+        tenant,
+        blocks: blocks.map((b) => ({
+          id: b.id,
+          minTimeMs: b.minTimeMs,
+          maxTimeMs: b.maxTimeMs,
+          profiles: b.toc.profileCount,
+          series: b.toc.seriesCount,
+          bytes: b.sizeBytes,
+          level: b.level,
+        })),
+        blockBytes,
+        headProfiles: heads.reduce((n, h) => n + h.rowCount, 0),
+        headBytes: heads.reduce((n, h) => n + h.byteSize, 0),
+        walBytes,
+        diskBytes: blockBytes + walBytes,
+        oldestProfileMs,
+        newestProfileMs,
+      });
+    }
+    const stats = this.stats();
+    return {
+      tenants,
+      totals: {
+        blocks: stats.blocks,
+        blockBytes: stats.blockBytes,
+        headProfiles: stats.headProfiles,
+        headBytes: stats.headBytes,
+        walBytes: stats.walBytes,
+        diskBytes: stats.blockBytes + stats.walBytes,
+        oldestProfileMs: stats.oldestProfileMs,
+        newestProfileMs: stats.newestProfileMs,
+      },
+      retentionMs: this.retentionMs,
+      maxDiskBytes: this.maxDiskBytes,
+      compactions: this.compactions,
+      retentionDeletedBlocks: this.retentionDeletedBlocks,
+      retentionDeletedBytes: this.retentionDeletedBytes,
     };
   }
 

@@ -41,6 +41,95 @@ export interface StorageStats {
   walBytes: number;
   blocks: number;
   blockBytes: number;
+  /** Compactions completed since open. */
+  compactions: number;
+  /** Blocks and bytes deleted by retention (age or disk budget) since open. */
+  retentionDeletedBlocks: number;
+  retentionDeletedBytes: number;
+  /** Time of the oldest and newest stored profile of any tenant, ms; 0 when there is none. */
+  oldestProfileMs: number;
+  newestProfileMs: number;
+}
+
+export interface SelectSeriesOptions {
+  /** Distance between points, ms (> 0). */
+  stepMs: number;
+  /** Labels to group series by; [] sums every matching series into one. */
+  groupBy: readonly string[];
+  /** 'sum' adds the totals of the profiles in a bucket; 'average' takes their mean. */
+  aggregation: 'sum' | 'average';
+  /** Keep only the N series with the largest sum of point values; absent or 0 = all. */
+  limit?: number;
+}
+
+/** One series of a time series query. */
+export interface SeriesPoints {
+  /** Only the group-by labels present on the series, sorted by name; [] without groupBy. */
+  labels: Labels;
+  /** Ascending point times: range.startMs + k·stepMs. */
+  timestampsMs: Float64Array;
+  values: Float64Array;
+}
+
+export interface ProfileStats {
+  dataIngested: boolean;
+  /** ms since epoch; 0 when no data. */
+  oldestProfileMs: number;
+  newestProfileMs: number;
+}
+
+export interface BlockReport {
+  id: string;
+  minTimeMs: number;
+  maxTimeMs: number;
+  profiles: number;
+  series: number;
+  bytes: number;
+  /** 0 = written by a flush; k = compacted (see docs/storage.md). */
+  level: number;
+}
+
+export interface TenantStorageReport {
+  tenant: string;
+  /** Sorted by minTimeMs. */
+  blocks: BlockReport[];
+  blockBytes: number;
+  headProfiles: number;
+  headBytes: number;
+  /** Bytes of this tenant's records in the live WAL segments. */
+  walBytes: number;
+  /** blockBytes + walBytes. */
+  diskBytes: number;
+  /** 0 when the tenant has no data. */
+  oldestProfileMs: number;
+  newestProfileMs: number;
+}
+
+export interface StorageReport {
+  /** Sorted by tenant. */
+  tenants: TenantStorageReport[];
+  totals: {
+    blocks: number;
+    blockBytes: number;
+    headProfiles: number;
+    headBytes: number;
+    /** The whole WAL, including records not attributable to a tenant any more. */
+    walBytes: number;
+    diskBytes: number;
+    oldestProfileMs: number;
+    newestProfileMs: number;
+  };
+  /** Effective retention settings (0 = off). */
+  retentionMs: number;
+  maxDiskBytes: number;
+  compactions: number;
+  retentionDeletedBlocks: number;
+  retentionDeletedBytes: number;
+}
+
+export interface RetentionResult {
+  deletedBlocks: number;
+  deletedBytes: number;
 }
 
 /** The storage engine seen by the server. Every call is scoped to one tenant. */
@@ -66,6 +155,31 @@ export interface StorageEngine {
   ): Promise<Labels[]>;
   /** Sums the samples of every matching profile in range, one StackValues per symbol partition. */
   mergeStacks(tenant: string, matchers: readonly Matcher[], range: TimeRange): Promise<StackValues[]>;
+
+  /**
+   * Time series of the per-profile totals of matching series: one point per non-empty step bucket
+   * `(ts − step, ts]`, `ts = range.startMs + k·step`, grouped by `opts.groupBy`, sorted by labels.
+   */
+  selectSeries(
+    tenant: string,
+    matchers: readonly Matcher[],
+    range: TimeRange,
+    opts: SelectSeriesOptions,
+  ): Promise<SeriesPoints[]>;
+  /**
+   * The matching profiles in range merged into one pprof profile (one sample type, one sample per
+   * distinct stack, full symbols); null when nothing matches. Select one profile type: sample and
+   * period types are read from the labels of the first merged series.
+   */
+  mergeProfile(tenant: string, matchers: readonly Matcher[], range: TimeRange): Promise<Profile | null>;
+  /** Whether the tenant has data, and the time of its oldest and newest profile. */
+  profileStats(tenant: string): Promise<ProfileStats>;
+  /** Blocks, head and disk use per tenant, for the status page and metrics. */
+  report(): Promise<StorageReport>;
+  /** Runs compaction until no window is due (it also runs on a timer). */
+  compact(): Promise<void>;
+  /** Deletes blocks past the retention age, then the oldest blocks over the disk budget. */
+  enforceRetention(): Promise<RetentionResult>;
 
   stats(): StorageStats;
   /** Writes the head to a block now. */

@@ -2,7 +2,13 @@ import type { Labels, Matcher, StackValues } from '@emberscope/model';
 import { numSampleTypes } from '@emberscope/pprof';
 import type { AppendRequest, TimeRange } from './engine.js';
 import { type Growable, growableFloat64, growableUint32 } from './growable.js';
-import { PartitionSums, type Queryable } from './queryable.js';
+import {
+  countPeriod,
+  PartitionSums,
+  type ProfilePart,
+  type Queryable,
+  type SeriesTotalsSink,
+} from './queryable.js';
 import { SeriesIndex } from './series-index.js';
 import { StackTree } from './stack-tree.js';
 import { FrameTable, PartitionSymbols } from './symbols.js';
@@ -39,6 +45,10 @@ export class TenantHead implements Queryable {
   readonly rowDurationNanos = growableFloat64();
   readonly rowPartition = growableUint32();
   readonly rowSampleStart = growableUint32();
+  /** Sum of the row's sample values: what time series queries read. */
+  readonly rowTotal = growableFloat64();
+  /** The profile's sampling period (pprof `period`). */
+  readonly rowPeriod = growableFloat64();
   readonly sampleStack = growableUint32(4096);
   readonly sampleValue = growableFloat64(4096);
 
@@ -63,7 +73,7 @@ export class TenantHead implements Queryable {
     let bytes =
       this.index.size * 256 +
       this.rowCount * 8 +
-      this.rowTimeMs.byteCapacity * 2 +
+      this.rowTimeMs.byteCapacity * 4 +
       this.rowPartition.byteCapacity * 2 +
       this.sampleStack.byteCapacity +
       this.sampleValue.byteCapacity;
@@ -103,7 +113,8 @@ export class TenantHead implements Queryable {
       this.rowDurationNanos.push(Number(req.durationNanos));
       this.rowPartition.push(partitionId);
       this.rowSampleStart.push(this.sampleStack.length);
-      summer.drainInto(this.sampleStack, this.sampleValue);
+      this.rowTotal.push(summer.drainInto(this.sampleStack, this.sampleValue));
+      this.rowPeriod.push(p.period);
       this.addRowToSeries(this.seriesId(plan.labels), row, timeMs);
     }
   }
@@ -175,6 +186,50 @@ export class TenantHead implements Queryable {
     }
     return sums.touched().map(([p, values]) => this.partitions[p].stackValues(values));
   }
+
+  async seriesTotals(matchers: readonly Matcher[], range: TimeRange, sink: SeriesTotalsSink): Promise<void> {
+    const time = this.rowTimeMs.array;
+    const total = this.rowTotal.array;
+    for (const id of this.index.select(matchers)) {
+      let handle = -1;
+      for (const row of this.rowsInRange(id, range)) {
+        if (handle < 0) handle = sink.series(this.index.labelsOf(id));
+        sink.add(handle, time[row], total[row]);
+      }
+    }
+  }
+
+  async mergeProfile(matchers: readonly Matcher[], range: TimeRange): Promise<ProfilePart[]> {
+    const sums = new PartitionSums((p) => this.partitions[p].tree.size);
+    const rowPartition = this.rowPartition.array;
+    const rowSampleStart = this.rowSampleStart.array;
+    const rowPeriod = this.rowPeriod.array;
+    const info = new Map<number, { periods: Map<number, number>; labels: Labels }>();
+    for (const id of this.index.select(matchers)) {
+      for (const row of this.rowsInRange(id, range)) {
+        const partition = rowPartition[row];
+        let part = info.get(partition);
+        if (!part) {
+          part = { periods: new Map(), labels: this.index.labelsOf(id) };
+          info.set(partition, part);
+        }
+        countPeriod(part.periods, rowPeriod[row]);
+        sums.add(
+          partition,
+          this.sampleStack.array,
+          this.sampleValue.array,
+          rowSampleStart[row],
+          this.sampleEnd(row),
+        );
+      }
+    }
+    return sums.touched().map(([p, values]) => ({
+      symbols: this.partitions[p].symbols.columns(),
+      tree: this.partitions[p].tree.arrays(),
+      values,
+      ...info.get(p)!,
+    }));
+  }
 }
 
 /**
@@ -197,19 +252,21 @@ export class StackSummer {
     this.sums[stack] += value;
   }
 
-  /** Appends the non-zero sums in first-touched order and resets the scratch. */
-  drainInto(stacks: Growable<Uint32Array>, values: Growable<Float64Array>): void {
+  /** Appends the non-zero sums in first-touched order, resets the scratch, and returns their sum. */
+  drainInto(stacks: Growable<Uint32Array>, values: Growable<Float64Array>): number {
     stacks.reserve(stacks.length + this.touchedCount);
     values.reserve(values.length + this.touchedCount);
     const outStacks = stacks.array;
     const outValues = values.array;
     let n = stacks.length;
+    let total = 0;
     for (let i = 0; i < this.touchedCount; i++) {
       const stack = this.touched[i];
       const sum = this.sums[stack];
       if (sum !== 0) {
         outStacks[n] = stack;
         outValues[n] = sum;
+        total += sum;
         n++;
         this.sums[stack] = 0;
       }
@@ -217,6 +274,7 @@ export class StackSummer {
     stacks.length = n;
     values.length = n;
     this.touchedCount = 0;
+    return total;
   }
 }
 

@@ -39,6 +39,15 @@ export class LruCache<V> {
     return pending;
   }
 
+  /** Removes every cached entry whose key starts with `prefix` (pending loads still complete). */
+  deleteWithPrefix(prefix: string): void {
+    for (const [key, entry] of this.entries) {
+      if (!key.startsWith(prefix)) continue;
+      this.entries.delete(key);
+      this.bytes -= entry.bytes;
+    }
+  }
+
   private insert(key: string, value: V, bytes: number): void {
     this.entries.set(key, { value, bytes });
     this.bytes += bytes;

@@ -45,7 +45,8 @@ export class StackTree {
     return node;
   }
 
-  private child(parent: number, location: number): number {
+  /** The node for `location` under `parent` (-1 = top level), added when missing. */
+  child(parent: number, location: number): number {
     let slot = this.slotOf(parent, location);
     for (;;) {
       const entry = this.slotNode[slot];
@@ -90,6 +91,24 @@ export class StackTree {
   arrays(): StackTreeArrays {
     return { parent: this.parent.view(), location: this.location.view() };
   }
+}
+
+/**
+ * Re-inserts every node of `source` into `target`, its locations mapped through `locationRemap`;
+ * returns source node → target node. Parents come before children, so one pass suffices.
+ */
+export function importStackTree(
+  target: StackTree,
+  source: StackTreeArrays,
+  locationRemap: Int32Array,
+): Int32Array {
+  const { parent, location } = source;
+  const remap = new Int32Array(parent.length);
+  for (let n = 0; n < parent.length; n++) {
+    const p = parent[n];
+    remap[n] = target.child(p < 0 ? -1 : remap[p], locationRemap[location[n]]);
+  }
+  return remap;
 }
 
 export function encodeStackTree(t: StackTreeArrays, w: ByteWriter): void {

@@ -35,6 +35,57 @@ export interface SymbolColumns {
   lineNumber: Float64Array;
 }
 
+/** The tables `PartitionSymbols.importSymbols` reads: a decoded profile, or another partition's columns. */
+export type SymbolSource = Pick<
+  Profile,
+  | 'strings'
+  | 'mappingCount'
+  | 'mappingStart'
+  | 'mappingLimit'
+  | 'mappingOffset'
+  | 'mappingFile'
+  | 'mappingBuildId'
+  | 'mappingFlags'
+  | 'functionCount'
+  | 'functionName'
+  | 'functionSystemName'
+  | 'functionFilename'
+  | 'functionStartLine'
+  | 'locationCount'
+  | 'locationMapping'
+  | 'locationAddress'
+  | 'locationIsFolded'
+  | 'locationLineStart'
+  | 'lineFunction'
+  | 'lineNumber'
+>;
+
+/** Stored symbol columns seen as a `SymbolSource`, to import them into another partition's tables. */
+export function columnsAsSource(c: SymbolColumns): SymbolSource {
+  return {
+    strings: c.strings as string[],
+    mappingCount: c.mappingFile.length,
+    mappingStart: c.mappingStart,
+    mappingLimit: c.mappingLimit,
+    mappingOffset: c.mappingOffset,
+    mappingFile: c.mappingFile,
+    mappingBuildId: c.mappingBuildId,
+    mappingFlags: c.mappingFlags,
+    functionCount: c.functionName.length,
+    functionName: c.functionName,
+    functionSystemName: c.functionSystemName,
+    functionFilename: c.functionFilename,
+    functionStartLine: c.functionStartLine,
+    locationCount: c.locationMapping.length,
+    locationMapping: c.locationMapping,
+    locationAddress: c.locationAddress,
+    locationIsFolded: c.locationFolded,
+    locationLineStart: c.locationLineStart,
+    lineFunction: c.lineFunction,
+    lineNumber: c.lineNumber,
+  };
+}
+
 /**
  * Append-only symbol tables of one partition (strings, mappings, functions, locations), deduplicated
  * across profiles. `importProfile` maps a decoded profile's tables into them with one lookup per pprof
@@ -78,7 +129,7 @@ export class PartitionSymbols {
     flags: 0,
     mapping: 0,
     folded: 0,
-    profile: undefined as Profile | undefined,
+    profile: undefined as SymbolSource | undefined,
     functionRemap: new Int32Array(0),
     lineStart: 0,
     lineEnd: 0,
@@ -119,6 +170,15 @@ export class PartitionSymbols {
 
   /** Adds the profile's mappings, functions and locations; returns profile location index → partition location id. */
   importProfile(p: Profile): Int32Array {
+    return this.importSymbols(p);
+  }
+
+  /**
+   * Adds the source's mappings, functions and locations, deduplicated by content against what is
+   * already there (how compaction and pprof export merge partitions); returns source location index →
+   * location id here. Only strings that a symbol refers to are interned.
+   */
+  importSymbols(p: SymbolSource): Int32Array {
     const stringRemap = new Int32Array(p.strings.length).fill(-1);
     // Interned lazily: sample label values (span ids, …) must not leak into the symbol tables.
     const str = (i: number): number => {

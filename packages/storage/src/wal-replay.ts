@@ -10,6 +10,8 @@ export interface ReplayResult {
   lastSegment: number;
   /** Sizes of the segments kept (they hold data not yet in blocks). */
   keptSegmentBytes: Map<number, number>;
+  /** Bytes of the replayed records of each kept segment, by tenant. */
+  keptTenantBytes: Map<number, Map<string, number>>;
   replayedRecords: number;
 }
 
@@ -25,7 +27,12 @@ export async function replayWal(
   insert: (profile: HeadProfile) => void,
   logger: StorageLogger,
 ): Promise<ReplayResult> {
-  const result: ReplayResult = { lastSegment: 0, keptSegmentBytes: new Map(), replayedRecords: 0 };
+  const result: ReplayResult = {
+    lastSegment: 0,
+    keptSegmentBytes: new Map(),
+    keptTenantBytes: new Map(),
+    replayedRecords: 0,
+  };
   for (const segment of await listSegments(dir)) {
     result.lastSegment = segment;
     const path = join(dir, segmentFileName(segment));
@@ -42,6 +49,7 @@ export async function replayWal(
       await truncateFile(path, scan.validEnd);
     }
     let pending = 0;
+    const tenantBytes = new Map<string, number>();
     for (const body of scan.bodies) {
       try {
         const record = decodeRecordBody(body);
@@ -49,6 +57,7 @@ export async function replayWal(
         const { payload, ...head } = record;
         insert({ ...head, profile: decodeProfile(payload) });
         pending++;
+        tenantBytes.set(record.tenant, (tenantBytes.get(record.tenant) ?? 0) + body.length + 8);
       } catch (err) {
         logger.error({ segment, err }, 'WAL: skipping record that does not decode');
       }
@@ -59,6 +68,7 @@ export async function replayWal(
       logger.info({ segment }, 'WAL: deleted segment whose data is all in blocks');
     } else {
       result.keptSegmentBytes.set(segment, scan.validEnd);
+      result.keptTenantBytes.set(segment, tenantBytes);
     }
   }
   return result;

@@ -1,0 +1,214 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { type Labels, labelsKey } from '@emberscope/model';
+import type {
+  BlockContents,
+  BlockData,
+  BlockPartition,
+  BlockReader,
+  ProfileColumns,
+  SamplePage,
+  SeriesColumns,
+} from './block.js';
+import { importStackTree, StackTree } from './stack-tree.js';
+import { columnsAsSource, PartitionSymbols } from './symbols.js';
+
+/*
+ * Compaction merges a tenant's small blocks into larger ones. Levels: a flush writes level 0; blocks of
+ * level < L whose first profile falls in the same aligned window of `windowsMs[L-1]` are merged into
+ * one level-L block once that window is over. See docs/storage.md for the crash-safety argument.
+ */
+
+export interface CompactionPlan {
+  level: number;
+  inputs: BlockReader[];
+}
+
+export interface CompactionPolicy {
+  /** Window of each level ≥ 1: windowsMs[L-1] for level L, ascending. */
+  windowsMs: readonly number[];
+  /** A window is compacted once it ended this long ago (late profiles then rarely still arrive). */
+  graceMs: number;
+  /** Most decoded bytes one compaction may load. */
+  maxInputBytes: number;
+}
+
+/**
+ * The next compaction of one tenant's blocks, lowest level and oldest window first, or undefined.
+ * Within a window, blocks are taken oldest first while their decoded size fits the budget.
+ */
+export function planCompaction(
+  blocks: readonly BlockReader[],
+  policy: CompactionPolicy,
+  nowMs: number,
+): CompactionPlan | undefined {
+  for (let level = 1; level <= policy.windowsMs.length; level++) {
+    const windowMs = policy.windowsMs[level - 1];
+    const windows = new Map<number, BlockReader[]>();
+    for (const block of blocks) {
+      if (block.level >= level || block.rawBytes > policy.maxInputBytes) continue;
+      const start = Math.floor(block.minTimeMs / windowMs) * windowMs;
+      if (start + windowMs > nowMs - policy.graceMs) continue;
+      const list = windows.get(start);
+      if (list) list.push(block);
+      else windows.set(start, [block]);
+    }
+    for (const start of [...windows.keys()].sort((a, b) => a - b)) {
+      const candidates = windows
+        .get(start)!
+        .sort((a, b) => a.minTimeMs - b.minTimeMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const inputs: BlockReader[] = [];
+      let bytes = 0;
+      for (const block of candidates) {
+        if (bytes + block.rawBytes > policy.maxInputBytes) break;
+        inputs.push(block);
+        bytes += block.rawBytes;
+      }
+      if (inputs.length >= 2) return { level, inputs };
+    }
+  }
+  return undefined;
+}
+
+/** Samples remapped between event-loop yields. */
+const YIELD_EVERY_SAMPLES = 1 << 18;
+
+/**
+ * Merges whole blocks of one tenant into the data of one block: symbols are deduplicated across the
+ * inputs per partition (by name), stack trees re-inserted with remapped locations, series unioned and
+ * rows ordered by (series, time). Every input row appears exactly once in the output.
+ */
+export async function mergeBlocks(inputs: readonly BlockContents[], level: number): Promise<BlockData> {
+  // Partitions by name; per input and input partition: output partition and node remap.
+  const partitionIds = new Map<string, number>();
+  const outPartitions: { name: string; symbols: PartitionSymbols; tree: StackTree }[] = [];
+  const partitionRemap: Int32Array[] = [];
+  const nodeRemap: Int32Array[][] = [];
+  for (const input of inputs) {
+    const pRemap = new Int32Array(input.partitions.length);
+    const nRemap: Int32Array[] = [];
+    for (const [p, part] of input.partitions.entries()) {
+      let id = partitionIds.get(part.name);
+      if (id === undefined) {
+        id = outPartitions.length;
+        partitionIds.set(part.name, id);
+        outPartitions.push({ name: part.name, symbols: new PartitionSymbols(), tree: new StackTree() });
+      }
+      const out = outPartitions[id];
+      const locationRemap = out.symbols.importSymbols(columnsAsSource(part.symbols));
+      nRemap.push(importStackTree(out.tree, part.tree, locationRemap));
+      pRemap[p] = id;
+      await yieldToEventLoop();
+    }
+    partitionRemap.push(pRemap);
+    nodeRemap.push(nRemap);
+  }
+
+  // Series: the union of the inputs' label sets, sorted by key.
+  const seriesByKey = new Map<string, { labels: Labels; parts: [input: number, series: number][] }>();
+  inputs.forEach((input, i) => {
+    input.series.labels.forEach((labels, s) => {
+      const key = labelsKey(labels);
+      const entry = seriesByKey.get(key);
+      if (entry) entry.parts.push([i, s]);
+      else seriesByKey.set(key, { labels, parts: [[i, s]] });
+    });
+  });
+  const keys = [...seriesByKey.keys()].sort();
+
+  let rowCount = 0;
+  let sampleCount = 0;
+  for (const input of inputs) {
+    rowCount += input.profiles.timeMs.length;
+    sampleCount += input.samples.stack.length;
+  }
+  const series: SeriesColumns = {
+    labels: [],
+    rowStart: new Uint32Array(keys.length + 1),
+    minTimeMs: new Float64Array(keys.length),
+    maxTimeMs: new Float64Array(keys.length),
+  };
+  const profiles: ProfileColumns & { total: Float64Array } = {
+    timeMs: new Float64Array(rowCount),
+    durationNanos: new Float64Array(rowCount),
+    partition: new Uint32Array(rowCount),
+    sampleStart: new Uint32Array(rowCount + 1),
+    total: new Float64Array(rowCount),
+    period: new Float64Array(rowCount),
+  };
+  const samples: SamplePage = { stack: new Uint32Array(sampleCount), value: new Float64Array(sampleCount) };
+
+  let row = 0;
+  let sample = 0;
+  let sinceYield = 0;
+  for (const [s, key] of keys.entries()) {
+    const { labels, parts } = seriesByKey.get(key)!;
+    series.labels.push(labels);
+    series.rowStart[s] = row;
+    // The series' rows of every input (each sorted by time), merged by time; ties keep input order.
+    const rows: [input: number, row: number][] = [];
+    for (const [i, inputSeries] of parts) {
+      const { rowStart } = inputs[i].series;
+      for (let r = rowStart[inputSeries]; r < rowStart[inputSeries + 1]; r++) rows.push([i, r]);
+    }
+    if (parts.length > 1) {
+      rows.sort(
+        (a, b) =>
+          inputs[a[0]].profiles.timeMs[a[1]] - inputs[b[0]].profiles.timeMs[b[1]] ||
+          a[0] - b[0] ||
+          a[1] - b[1],
+      );
+    }
+    for (const [i, r] of rows) {
+      const input = inputs[i];
+      const p = input.profiles;
+      const inputPartition = p.partition[r];
+      const remap = nodeRemap[i][inputPartition];
+      profiles.timeMs[row] = p.timeMs[r];
+      profiles.durationNanos[row] = p.durationNanos[r];
+      profiles.partition[row] = partitionRemap[i][inputPartition];
+      profiles.total[row] = p.total[r];
+      profiles.period[row] = p.period[r];
+      profiles.sampleStart[row] = sample;
+      const { stack, value } = input.samples;
+      for (let k = p.sampleStart[r]; k < p.sampleStart[r + 1]; k++, sample++) {
+        samples.stack[sample] = remap[stack[k]];
+        samples.value[sample] = value[k];
+      }
+      sinceYield += p.sampleStart[r + 1] - p.sampleStart[r];
+      row++;
+      if (sinceYield >= YIELD_EVERY_SAMPLES) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    series.minTimeMs[s] = profiles.timeMs[series.rowStart[s]];
+    series.maxTimeMs[s] = profiles.timeMs[row - 1];
+  }
+  series.rowStart[keys.length] = row;
+  profiles.sampleStart[rowCount] = sample;
+
+  const partitions: BlockPartition[] = outPartitions.map((p) => ({
+    name: p.name,
+    symbols: p.symbols.columns(),
+    tree: p.tree.arrays(),
+  }));
+  // Sources are transitive: a block deleted late (a crash) stays superseded by every later result.
+  const sources = new Set<string>();
+  for (const input of inputs) {
+    sources.add(input.toc.id);
+    for (const id of input.toc.sources ?? []) sources.add(id);
+  }
+  return {
+    tenant: inputs[0].toc.tenant,
+    series,
+    profiles,
+    samples: (firstRow, endRow) => ({
+      stack: samples.stack.subarray(profiles.sampleStart[firstRow], profiles.sampleStart[endRow]),
+      value: samples.value.subarray(profiles.sampleStart[firstRow], profiles.sampleStart[endRow]),
+    }),
+    partitions,
+    walSegment: Math.max(...inputs.map((input) => input.toc.walSegment)),
+    level,
+    sources: [...sources].sort(),
+  };
+}
