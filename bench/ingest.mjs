@@ -24,10 +24,13 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     services: { type: 'string', default: '20' },
     'heap-share': { type: 'string', default: '0.2' },
+    'server-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
+/** Extra `emberscope server` flags, e.g. --server-arg=--wal-fsync=false to see what fsync costs. */
+const extraServerArgs = args['server-arg'];
 
 async function freePort() {
   for (;;) {
@@ -118,6 +121,7 @@ async function runOnce() {
       dataDir,
       '--log-level',
       'warn',
+      ...extraServerArgs,
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );

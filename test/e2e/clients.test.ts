@@ -3,9 +3,7 @@
  * `pyroscope-io`, Node `@pyroscope/nodejs`) send to a real Emberscope server process through a recording
  * proxy, and the server's Connect JSON query answers are checked against values computed independently
  * from the recorded bytes (pprof-format + hand-written multipart/protobuf reading; no Emberscope code).
- *
- * Without a server CLI (apps/cli/bin/emberscope.js), or with EMBERSCOPE_E2E_SERVER=0, the clients still run, against a dummy 200 backend, and
- * only the client-side checks run (what was sent, and that it decodes); the server checks are skipped.
+ * The server is the built CLI (`npm test` builds it first).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,16 +38,7 @@ import {
   type TimeRange,
 } from '../support/query.js';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '../support/recorder.js';
-import { type RunningServer, serverAvailable, startServer } from '../support/server.js';
-
-// EMBERSCOPE_E2E_SERVER=0 forces the dummy backend (to debug the harness while the server is broken).
-const HAVE_SERVER = serverAvailable() && process.env.EMBERSCOPE_E2E_SERVER !== '0';
-if (!HAVE_SERVER) {
-  console.warn(
-    '[e2e clients] no server (apps/cli/bin/emberscope.js missing or EMBERSCOPE_E2E_SERVER=0): the clients ' +
-      'run against a dummy 200 backend and the server assertions are skipped',
-  );
-}
+import { type RunningServer, startServer } from '../support/server.js';
 
 const RUN_SECONDS = 7;
 const UPLOAD_MS = 2000;
@@ -73,17 +62,15 @@ function describeRequests(reqs: RecordedRequest[]): string {
 
 const bigStr = (m: Map<string, bigint>) => Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
 
-let server: RunningServer | undefined;
+let server: RunningServer;
 
 beforeAll(async () => {
-  if (HAVE_SERVER) server = await startServer({ name: 'e2e-clients' });
+  server = await startServer({ name: 'e2e-clients' });
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    console.log(`[e2e clients] server log: ${server.logFile}`);
-    await server.stop();
-  }
+  console.log(`[e2e clients] server log: ${server.logFile}`);
+  await server.stop();
 });
 
 interface Capture {
@@ -93,7 +80,7 @@ interface Capture {
 }
 
 async function capture(send: (proxyUrl: string) => Promise<ClientRun | undefined>): Promise<Capture> {
-  const proxy = await startRecordingProxy({ target: server?.url });
+  const proxy = await startRecordingProxy({ target: server.url });
   try {
     const run = await send(proxy.url);
     await proxy.idle();
@@ -119,13 +106,13 @@ function serverConformance(
     expect(bad.length, `non-2xx answers:\n${describeRequests(bad)}`).toBe(0);
   });
 
-  it.skipIf(!HAVE_SERVER)('ProfileTypes lists every profile type the client sent', async () => {
+  it('ProfileTypes lists every profile type the client sent', async () => {
     const got = (await profileTypes(server!.url, wholeRange())).map((t) => t.ID);
     const missing = expectedTypes().filter((id) => !got.includes(id));
     expect(missing, `server answered ${JSON.stringify(got)}`).toEqual([]);
   });
 
-  it.skipIf(!HAVE_SERVER)('LabelValues(service_name) contains the application name', async () => {
+  it('LabelValues(service_name) contains the application name', async () => {
     const got = await labelValues(server!.url, { name: 'service_name', ...wholeRange() });
     expect(got).toContain(app);
   });
@@ -137,30 +124,25 @@ function serverConformance(
     }
   });
 
-  it.skipIf(!HAVE_SERVER)(
-    'tags and dynamic labels are label names and values (dots -> underscores)',
-    async () => {
-      const expected = expectedLabelValues(get().uploads);
-      const names = await labelNames(server!.url, { matchers: [selector], ...wholeRange() });
-      const missingNames = [...expected.keys()].filter((k) => !names.includes(k));
-      const dotted = names.filter((n) => n.includes('.'));
-      const missingValues: Record<string, string[]> = {};
-      for (const [name, values] of expected) {
-        const got = await labelValues(server!.url, { name, matchers: [selector], ...wholeRange() });
-        const miss = [...values].filter((v) => !got.includes(v));
-        if (miss.length) missingValues[name] = miss;
-      }
-      expect({ missingNames, dotted, missingValues }, `LabelNames answered ${JSON.stringify(names)}`).toEqual(
-        {
-          missingNames: [],
-          dotted: [],
-          missingValues: {},
-        },
-      );
-    },
-  );
+  it('tags and dynamic labels are label names and values (dots -> underscores)', async () => {
+    const expected = expectedLabelValues(get().uploads);
+    const names = await labelNames(server!.url, { matchers: [selector], ...wholeRange() });
+    const missingNames = [...expected.keys()].filter((k) => !names.includes(k));
+    const dotted = names.filter((n) => n.includes('.'));
+    const missingValues: Record<string, string[]> = {};
+    for (const [name, values] of expected) {
+      const got = await labelValues(server!.url, { name, matchers: [selector], ...wholeRange() });
+      const miss = [...values].filter((v) => !got.includes(v));
+      if (miss.length) missingValues[name] = miss;
+    }
+    expect({ missingNames, dotted, missingValues }, `LabelNames answered ${JSON.stringify(names)}`).toEqual({
+      missingNames: [],
+      dotted: [],
+      missingValues: {},
+    });
+  });
 
-  it.skipIf(!HAVE_SERVER)('pprof sample labels become series labels (Series)', async () => {
+  it('pprof sample labels become series labels (Series)', async () => {
     const dynamic = new Map<string, Set<string>>();
     for (const up of get().uploads) {
       for (const [k, vs] of sampleLabels(up.profile)) {
@@ -184,28 +166,25 @@ function serverConformance(
     expect(missing, `Series answered ${JSON.stringify(got).slice(0, 2000)}`).toEqual([]);
   });
 
-  it.skipIf(!HAVE_SERVER)(
-    'SelectMergeStacktraces total over the whole range = sum of the uploaded values, per profile type',
-    async () => {
-      const totals = expectedTotals(get().uploads);
-      const rows: Array<{ id: string; expected: string; got: string }> = [];
-      for (const [id, want] of totals) {
-        let got: string;
-        try {
-          const fg = await selectMergeStacktraces(server!.url, {
-            profileTypeID: id,
-            labelSelector: selector,
-            ...wholeRange(),
-          });
-          got = fg ? fg.total.toString() : 'no flamegraph';
-        } catch (err) {
-          got = `error: ${(err as Error).message}`;
-        }
-        if (got !== want.toString()) rows.push({ id, expected: want.toString(), got });
+  it('SelectMergeStacktraces total over the whole range = sum of the uploaded values, per profile type', async () => {
+    const totals = expectedTotals(get().uploads);
+    const rows: Array<{ id: string; expected: string; got: string }> = [];
+    for (const [id, want] of totals) {
+      let got: string;
+      try {
+        const fg = await selectMergeStacktraces(server!.url, {
+          profileTypeID: id,
+          labelSelector: selector,
+          ...wholeRange(),
+        });
+        got = fg ? fg.total.toString() : 'no flamegraph';
+      } catch (err) {
+        got = `error: ${(err as Error).message}`;
       }
-      expect(rows).toEqual([]);
-    },
-  );
+      if (got !== want.toString()) rows.push({ id, expected: want.toString(), got });
+    }
+    expect(rows).toEqual([]);
+  });
 }
 
 function clientOptions(proxyUrl: string, app: string): ClientOptions {
@@ -311,33 +290,30 @@ describe('Go client (github.com/grafana/pyroscope-go)', () => {
       expect(bigStr(flat)).toEqual(bigStr(selfByFunction(upload.profile, cpuIndex)));
     });
 
-    it.skipIf(!HAVE_SERVER)(
-      'per-function self in SelectMergeStacktraces = go tool pprof flat (dedicated server, this upload only)',
-      async () => {
-        const top = await pprofTop(file, 'cpu');
-        const flat = new Map(top.filter((r) => r.flat !== 0n).map((r) => [r.name, r.flat]));
-        const solo = await startServer({ name: 'e2e-pprof' });
-        try {
-          const req = upload.request;
-          const res = await fetch(`${solo.url}${req.url}`, {
-            method: 'POST',
-            headers: { 'content-type': req.headers['content-type'] as string },
-            body: req.body,
-          });
-          expect(res.status, await res.text()).toBe(200);
-          const fg = await selectMergeStacktraces(solo.url, {
-            profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
-            labelSelector: '{}',
-            ...wholeRange(),
-          });
-          expect(fg, 'no flame graph').toBeDefined();
-          expect(bigStr(flameGraphSelfByName(fg!))).toEqual(bigStr(flat));
-          expect(fg!.total).toBe([...flat.values()].reduce((a, b) => a + b, 0n));
-        } finally {
-          await solo.stop();
-        }
-      },
-    );
+    it('per-function self in SelectMergeStacktraces = go tool pprof flat (dedicated server, this upload only)', async () => {
+      const top = await pprofTop(file, 'cpu');
+      const flat = new Map(top.filter((r) => r.flat !== 0n).map((r) => [r.name, r.flat]));
+      const solo = await startServer({ name: 'e2e-pprof' });
+      try {
+        const req = upload.request;
+        const res = await fetch(`${solo.url}${req.url}`, {
+          method: 'POST',
+          headers: { 'content-type': req.headers['content-type'] as string },
+          body: req.body,
+        });
+        expect(res.status, await res.text()).toBe(200);
+        const fg = await selectMergeStacktraces(solo.url, {
+          profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+          labelSelector: '{}',
+          ...wholeRange(),
+        });
+        expect(fg, 'no flame graph').toBeDefined();
+        expect(bigStr(flameGraphSelfByName(fg!))).toEqual(bigStr(flat));
+        expect(fg!.total).toBe([...flat.values()].reduce((a, b) => a + b, 0n));
+      } finally {
+        await solo.stop();
+      }
+    });
   });
 });
 

@@ -24,9 +24,8 @@ export interface RecordingProxy {
 }
 
 export interface RecordingProxyOptions {
-  /** Base URL of the server to forward to (e.g. `http://127.0.0.1:1234`). Without it, a dummy backend
-   * answers every request with 200 and an empty body. */
-  target?: string;
+  /** Base URL of the server to forward to (e.g. `http://127.0.0.1:1234`). */
+  target: string;
   port?: number;
 }
 
@@ -97,8 +96,8 @@ function forward(
  * request, forwards it unchanged (apart from hop-by-hop headers) to `target`, and relays the answer.
  * The recorded bodies are what the tests decode to compute expected values independently of the server.
  */
-export async function startRecordingProxy(opts: RecordingProxyOptions = {}): Promise<RecordingProxy> {
-  const target = opts.target ? new URL(opts.target) : undefined;
+export async function startRecordingProxy(opts: RecordingProxyOptions): Promise<RecordingProxy> {
+  const target = new URL(opts.target);
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
   let seq = 0;
@@ -117,23 +116,14 @@ export async function startRecordingProxy(opts: RecordingProxyOptions = {}): Pro
       .then(async (body) => {
         const receivedAt = Date.now();
         let answer: { status: number; headers: Record<string, string>; body: Buffer };
-        if (!target) {
-          const isConnect = url.startsWith('/push.v1.');
+        try {
+          answer = await forward(target, method, url, headers, body);
+        } catch (err) {
           answer = {
-            status: 200,
-            headers: { 'content-type': isConnect ? 'application/proto' : 'text/plain' },
-            body: Buffer.alloc(0),
+            status: 502,
+            headers: { 'content-type': 'text/plain' },
+            body: Buffer.from(`recording proxy: backend error: ${(err as Error).message}`),
           };
-        } else {
-          try {
-            answer = await forward(target, method, url, headers, body);
-          } catch (err) {
-            answer = {
-              status: 502,
-              headers: { 'content-type': 'text/plain' },
-              body: Buffer.from(`recording proxy: backend error: ${(err as Error).message}`),
-            };
-          }
         }
         requests.push({
           seq: mySeq,

@@ -100,6 +100,30 @@ const options = [
     help: 'fdatasync the write-ahead log before acknowledging a write (survives power loss, not only crashes).',
   },
   {
+    key: 'query_timeout',
+    kind: 'duration',
+    default: 60_000,
+    help: 'Queries running longer are stopped and answered 504.',
+  },
+  {
+    key: 'max_query_concurrency',
+    kind: 'integer',
+    default: 16,
+    help: 'Queries one tenant may run at once; more are answered 429.',
+  },
+  {
+    key: 'max_query_range',
+    kind: 'duration',
+    default: 32 * 86_400_000,
+    help: 'Longest time range one query may cover (400 above it); 0 = unlimited.',
+  },
+  {
+    key: 'query_workers',
+    kind: 'integer',
+    default: 1,
+    help: 'Worker threads for large query computations (flame graph building); 0 computes on the main thread.',
+  },
+  {
     key: 'shutdown_timeout',
     kind: 'duration',
     default: 30_000,

@@ -3,9 +3,11 @@ import { DeltaState, type IngestContext, type IngestedProfile } from '@emberscop
 import type { StorageEngine } from '@emberscope/storage';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { ComputePool } from './compute/pool.js';
 import type { ServerConfig } from './config.js';
 import type { ConnectOptions } from './connect.js';
 import type { Metrics } from './metrics.js';
+import { QueryGate } from './query-gate.js';
 import { IngestionRateLimiter } from './rate-limit.js';
 import { resolveTenant } from './tenant.js';
 
@@ -14,6 +16,8 @@ export class ServerContext {
   state: 'starting' | 'ready' | 'stopping' = 'starting';
   readonly rateLimiter: IngestionRateLimiter;
   readonly connectOptions: ConnectOptions;
+  readonly queries: QueryGate;
+  readonly compute: ComputePool;
   private readonly deltas = new DeltaState();
 
   constructor(
@@ -23,6 +27,12 @@ export class ServerContext {
     readonly log: Logger,
   ) {
     this.rateLimiter = new IngestionRateLimiter(config.ingestion_rate_mb, config.ingestion_burst_mb);
+    this.queries = new QueryGate({
+      maxRangeMs: config.max_query_range,
+      maxConcurrent: config.max_query_concurrency,
+      timeoutMs: config.query_timeout,
+    });
+    this.compute = new ComputePool(config.query_workers, config.query_timeout);
     this.connectOptions = {
       maxDecompressedBytes: config.max_request_body,
       onError: (route, err) => this.recordError(route, err),

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { openEmbeddedStorage } from '@emberscope/storage';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { parseListen, type ServerConfig } from './config.js';
 import { sendConnectError } from './connect.js';
@@ -59,7 +59,8 @@ export async function startServer(
 
   const app = Fastify({
     loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request logs would dominate at hundreds of uploads a second; errors are logged by the routes.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.max_request_body,
     // Slow clients must not hold connections forever.
     requestTimeout: 5 * 60_000,
@@ -105,6 +106,7 @@ export async function startServer(
       closing ??= (async () => {
         context.state = 'stopping';
         await app.close();
+        await context.compute.close();
         await storage.close();
       })();
       return closing;

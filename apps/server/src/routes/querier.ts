@@ -1,13 +1,5 @@
 import { ApiError, QuerierService } from '@emberscope/api';
-import {
-  buildFunctionTree,
-  LabelName,
-  type Labels,
-  type Matcher,
-  parseProfileType,
-  parseSelector,
-  toFlameGraph,
-} from '@emberscope/model';
+import { LabelName, type Labels, type Matcher, parseProfileType, parseSelector } from '@emberscope/model';
 import type { TimeRange } from '@emberscope/storage';
 import type { FastifyInstance } from 'fastify';
 import { registerConnectService } from '../connect.js';
@@ -81,12 +73,13 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
           );
         const maxNodes = checkMaxNodes(req.maxNodes === undefined ? undefined : Number(req.maxNodes));
         const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
-        const parts = await storage.mergeStacks(
-          ctx.tenantOf(request),
-          matchers,
-          queryRange(Number(req.start), Number(req.end)),
-        );
-        const fg = toFlameGraph(buildFunctionTree(parts), maxNodes);
+        const range = queryRange(Number(req.start), Number(req.end));
+        ctx.queries.checkRange(range);
+        const tenant = ctx.tenantOf(request);
+        const fg = await ctx.queries.run(tenant, async () => {
+          const parts = await storage.mergeStacks(tenant, matchers, range);
+          return ctx.compute.run('flameGraph', { parts, maxNodes });
+        });
         return {
           flamegraph: {
             names: fg.names,

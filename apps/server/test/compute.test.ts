@@ -1,0 +1,69 @@
+import { buildFunctionTree, stackValuesFromFolded, toFlameGraph } from '@emberscope/model';
+import { afterAll, describe, expect, test } from 'vitest';
+import { ComputePool } from '../src/compute/pool.js';
+import { QueryGate } from '../src/query-gate.js';
+
+/** Enough distinct stacks to cross the inline threshold, so the work really goes to a worker. */
+function bigInput() {
+  const lines: string[] = [];
+  for (let i = 0; i < 60_000; i++) lines.push(`main;svc${i % 50};handler${i % 400};leaf${i} ${1 + (i % 7)}`);
+  return stackValuesFromFolded(lines);
+}
+
+describe('ComputePool', () => {
+  const pool = new ComputePool(1, 30_000);
+  afterAll(() => pool.close());
+
+  test('a worker computes the same flame graph as the main thread', async () => {
+    const parts = [bigInput()];
+    expect(parts[0].parent.length).toBeGreaterThan(50_000);
+    const inWorker = await pool.run('flameGraph', { parts, maxNodes: 1000 });
+    expect(inWorker).toEqual(toFlameGraph(buildFunctionTree(parts), 1000));
+  });
+
+  test('a task over the timeout is stopped with deadline_exceeded and the worker is replaced', async () => {
+    const slow = new ComputePool(1, 1);
+    try {
+      await expect(slow.run('flameGraph', { parts: [bigInput()], maxNodes: 0 })).rejects.toMatchObject({
+        code: 'deadline_exceeded',
+      });
+    } finally {
+      await slow.close();
+    }
+    // The regular pool still works afterwards in the same process.
+    const small = stackValuesFromFolded(['a;b 1']);
+    expect((await pool.run('flameGraph', { parts: [small], maxNodes: 10 })).total).toBe(1);
+  });
+});
+
+describe('QueryGate', () => {
+  test('refuses ranges over the limit with a clear message', () => {
+    const gate = new QueryGate({ maxRangeMs: 86_400_000, maxConcurrent: 1, timeoutMs: 1000 });
+    expect(() => gate.checkRange({ startMs: 0, endMs: 2 * 86_400_000 })).toThrow(
+      'the query range of 2d exceeds the limit of 1d (--max-query-range)',
+    );
+    expect(() => gate.checkRange({ startMs: 0, endMs: 86_400_000 })).not.toThrow();
+  });
+
+  test('limits concurrent queries per tenant', async () => {
+    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: 1, timeoutMs: 1000 });
+    let release!: () => void;
+    const first = gate.run('a', () => new Promise<void>((r) => (release = r)));
+    await expect(gate.run('a', async () => 1)).rejects.toMatchObject({
+      code: 'resource_exhausted',
+      status: 429,
+    });
+    expect(await gate.run('b', async () => 2)).toBe(2); // other tenants are not affected
+    release();
+    await first;
+    expect(await gate.run('a', async () => 3)).toBe(3);
+  });
+
+  test('times out slow queries with 504', async () => {
+    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: 4, timeoutMs: 20 });
+    await expect(gate.run('a', () => new Promise(() => {}))).rejects.toMatchObject({
+      code: 'deadline_exceeded',
+      status: 504,
+    });
+  });
+});
