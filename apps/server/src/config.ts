@@ -94,6 +94,24 @@ const options = [
     help: 'Flush the head earlier when it holds this much.',
   },
   {
+    key: 'retention',
+    kind: 'duration',
+    default: 30 * 86_400_000,
+    help: 'Delete blocks whose newest profile is older than this (e.g. 7d, 90d); 0 keeps data forever.',
+  },
+  {
+    key: 'max_disk_bytes',
+    kind: 'bytes',
+    default: 0,
+    help: 'Disk budget for blocks and WAL: the oldest blocks are deleted first to stay under it; 0 = no budget.',
+  },
+  {
+    key: 'compaction_interval',
+    kind: 'duration',
+    default: 60_000,
+    help: 'How often small blocks are compacted into larger ones in the background; 0 disables compaction.',
+  },
+  {
     key: 'wal_fsync',
     kind: 'boolean',
     default: true,

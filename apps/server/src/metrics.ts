@@ -48,6 +48,31 @@ export function createMetrics(storage: Pick<StorageEngine, 'stats'>) {
   gauge('emberscope_wal_bytes', 'Size of the write-ahead log on disk.', () => storage.stats().walBytes);
   gauge('emberscope_blocks', 'Immutable blocks on disk.', () => storage.stats().blocks);
   gauge('emberscope_block_bytes', 'Size of the blocks on disk.', () => storage.stats().blockBytes);
+  gauge(
+    'emberscope_compactions',
+    'Block compactions completed since start.',
+    () => storage.stats().compactions,
+  );
+  gauge(
+    'emberscope_retention_deleted_blocks',
+    'Blocks deleted by retention (age or disk budget) since start.',
+    () => storage.stats().retentionDeletedBlocks,
+  );
+  gauge(
+    'emberscope_retention_deleted_bytes',
+    'Bytes deleted by retention (age or disk budget) since start.',
+    () => storage.stats().retentionDeletedBytes,
+  );
+  gauge(
+    'emberscope_oldest_profile_timestamp_seconds',
+    'Time of the oldest stored profile (0 without data).',
+    () => storage.stats().oldestProfileMs / 1000,
+  );
+  gauge(
+    'emberscope_newest_profile_timestamp_seconds',
+    'Time of the newest stored profile (0 without data).',
+    () => storage.stats().newestProfileMs / 1000,
+  );
   return { registry, ingestedBytes, ingestedProfiles, ingestedSamples, errors };
 }
 

@@ -52,6 +52,9 @@ export async function startServer(
     maxSeriesPerTenant: config.max_series_per_tenant,
     maxStackDepth: config.max_stack_depth,
     walSync: config.wal_fsync,
+    retentionMs: config.retention,
+    maxDiskBytes: config.max_disk_bytes,
+    compactionIntervalMs: config.compaction_interval,
     logger: log.child({ component: 'storage' }),
   });
   const metrics = createMetrics(storage);

@@ -1,5 +1,7 @@
-import { ApiError, QuerierService } from '@emberscope/api';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ApiError, pprofProto, QuerierService, TimeSeriesAggregationType } from '@emberscope/api';
 import { LabelName, type Labels, type Matcher, parseProfileType, parseSelector } from '@emberscope/model';
+import { encodeProfile } from '@emberscope/pprof';
 import type { TimeRange } from '@emberscope/storage';
 import type { FastifyInstance } from 'fastify';
 import { registerConnectService } from '../connect.js';
@@ -7,6 +9,8 @@ import type { ServerContext } from '../context.js';
 
 const defaultMaxNodes = 8192;
 const maxMaxNodes = 1 << 20;
+/** A time series longer than this is a mistake of the step, not a useful answer. */
+const maxPointsPerSeries = 11_000;
 
 /** querier.v1.QuerierService: the read API of Grafana's Pyroscope data source and the UIs. */
 export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -87,6 +91,62 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
             total: int64(fg.total),
             maxSelf: int64(fg.maxSelf),
           },
+        };
+      },
+
+      async selectMergeProfile(req, { request }) {
+        if (req.stackTraceSelector || req.profileIdSelector.length > 0)
+          throw new ApiError(
+            'unimplemented',
+            'stack_trace_selector and profile_id_selector are not supported yet',
+          );
+        const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
+        const range = queryRange(Number(req.start), Number(req.end));
+        ctx.queries.checkRange(range);
+        const tenant = ctx.tenantOf(request);
+        const profile = await ctx.queries.run(tenant, () => storage.mergeProfile(tenant, matchers, range));
+        // The merged profile travels as the google.v1.Profile message (same fields as pprof).
+        return profile ? fromBinary(pprofProto.ProfileSchema, encodeProfile(profile)) : {};
+      },
+
+      async selectSeries(req, { request }) {
+        if (req.stackTraceSelector)
+          throw new ApiError('unimplemented', 'stack_trace_selector is not supported by SelectSeries yet');
+        if (!(req.step > 0))
+          throw new ApiError('invalid_argument', 'step must be a positive number of seconds', 'bad_request');
+        const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
+        const range = queryRange(Number(req.start), Number(req.end));
+        ctx.queries.checkRange(range);
+        const stepMs = req.step * 1000;
+        if (range.endMs - range.startMs > stepMs * maxPointsPerSeries)
+          throw new ApiError(
+            'invalid_argument',
+            `step ${req.step}s gives more than ${maxPointsPerSeries} points over this range: use a larger step`,
+            'bad_request',
+          );
+        const tenant = ctx.tenantOf(request);
+        const result = await ctx.queries.run(tenant, () =>
+          storage.selectSeries(tenant, matchers, range, {
+            stepMs,
+            groupBy: req.groupBy,
+            aggregation: req.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum',
+            limit: req.limit === undefined ? 0 : Number(req.limit),
+          }),
+        );
+        return {
+          series: result.map((s) => ({
+            labels: s.labels.map((l) => ({ name: l.name, value: l.value })),
+            points: Array.from(s.values, (value, i) => ({ value, timestamp: BigInt(s.timestampsMs[i]) })),
+          })),
+        };
+      },
+
+      async getProfileStats(_req, { request }) {
+        const stats = await storage.profileStats(ctx.tenantOf(request));
+        return {
+          dataIngested: stats.dataIngested,
+          oldestProfileTime: BigInt(stats.oldestProfileMs),
+          newestProfileTime: BigInt(stats.newestProfileMs),
         };
       },
     },

@@ -11,6 +11,17 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.get('/api/v1/status/buildinfo', async () => ({ status: 'success', data: buildInfo }));
 
+  // Storage report: data on disk, oldest and newest profile, blocks, retention effect. Tenant-scoped.
+  app.get('/api/v1/status/storage', async (request) => {
+    const tenant = ctx.tenantOf(request);
+    const report = await ctx.storage.report();
+    const own = report.tenants.find((t) => t.tenant === tenant);
+    const { tenants: _all, totals, ...settings } = report;
+    return ctx.config.multitenancy_enabled
+      ? { ...settings, tenants: own ? [own] : [] }
+      : { ...settings, totals, tenants: report.tenants };
+  });
+
   app.get('/metrics', async (_request, reply) => {
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);

@@ -7,6 +7,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ProfileSchema } from "../../google/v1/profile_pb.js";
+import { file_google_v1_profile } from "../../google/v1/profile_pb.js";
 import type { ExemplarType, GetProfileStatsRequestSchema, GetProfileStatsResponseSchema, LabelNamesRequestSchema, LabelNamesResponseSchema, Labels, LabelValuesRequestSchema, LabelValuesResponseSchema, ProfileType, Series, StackTraceSelector, TimeSeriesAggregationType } from "../../types/v1/types_pb.js";
 import { file_types_v1_types } from "../../types/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file querier/v1/querier.proto.
  */
 export const file_querier_v1_querier: GenFile = /*@__PURE__*/
-  fileDesc("ChhxdWVyaWVyL3YxL3F1ZXJpZXIucHJvdG8SCnF1ZXJpZXIudjEiMQoTUHJvZmlsZVR5cGVzUmVxdWVzdBINCgVzdGFydBgBIAEoAxILCgNlbmQYAiABKAMiRAoUUHJvZmlsZVR5cGVzUmVzcG9uc2USLAoNcHJvZmlsZV90eXBlcxgBIAMoCzIVLnR5cGVzLnYxLlByb2ZpbGVUeXBlIlIKDVNlcmllc1JlcXVlc3QSEAoIbWF0Y2hlcnMYASADKAkSEwoLbGFiZWxfbmFtZXMYAiADKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDIjYKDlNlcmllc1Jlc3BvbnNlEiQKCmxhYmVsc19zZXQYAiADKAsyEC50eXBlcy52MS5MYWJlbHMiswIKHVNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0EhYKDnByb2ZpbGVfdHlwZUlEGAEgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEg0KBXN0YXJ0GAMgASgDEgsKA2VuZBgEIAEoAxIWCgltYXhfbm9kZXMYBSABKANIAIgBARIpCgZmb3JtYXQYBiABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXQSPwoUc3RhY2tfdHJhY2Vfc2VsZWN0b3IYByABKAsyHC50eXBlcy52MS5TdGFja1RyYWNlU2VsZWN0b3JIAYgBARIbChNwcm9maWxlX2lkX3NlbGVjdG9yGAggAygJQgwKCl9tYXhfbm9kZXNCFwoVX3N0YWNrX3RyYWNlX3NlbGVjdG9yImcKHlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXNwb25zZRIqCgpmbGFtZWdyYXBoGAEgASgLMhYucXVlcmllci52MS5GbGFtZUdyYXBoEgwKBHRyZWUYAiABKAwSCwoDZG90GAMgASgJItMBCh1TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIVCg1zcGFuX3NlbGVjdG9yGAMgAygJEg0KBXN0YXJ0GAQgASgDEgsKA2VuZBgFIAEoAxIWCgltYXhfbm9kZXMYBiABKANIAIgBARIpCgZmb3JtYXQYByABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXRCDAoKX21heF9ub2RlcyJaCh5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVzcG9uc2USKgoKZmxhbWVncmFwaBgBIAEoCzIWLnF1ZXJpZXIudjEuRmxhbWVHcmFwaBIMCgR0cmVlGAIgASgMIl8KCkZsYW1lR3JhcGgSDQoFbmFtZXMYASADKAkSIQoGbGV2ZWxzGAIgAygLMhEucXVlcmllci52MS5MZXZlbBINCgV0b3RhbBgDIAEoAxIQCghtYXhfc2VsZhgEIAEoAyKKAQoORmxhbWVHcmFwaERpZmYSDQoFbmFtZXMYASADKAkSIQoGbGV2ZWxzGAIgAygLMhEucXVlcmllci52MS5MZXZlbBINCgV0b3RhbBgDIAEoAxIQCghtYXhfc2VsZhgEIAEoAxIRCglsZWZ0VGlja3MYBSABKAMSEgoKcmlnaHRUaWNrcxgGIAEoAyIXCgVMZXZlbBIOCgZ2YWx1ZXMYASADKAMi9wIKE1NlbGVjdFNlcmllc1JlcXVlc3QSFgoOcHJvZmlsZV90eXBlSUQYASABKAkSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDEhAKCGdyb3VwX2J5GAUgAygJEgwKBHN0ZXAYBiABKAESPQoLYWdncmVnYXRpb24YByABKA4yIy50eXBlcy52MS5UaW1lU2VyaWVzQWdncmVnYXRpb25UeXBlSACIAQESPwoUc3RhY2tfdHJhY2Vfc2VsZWN0b3IYCCABKAsyHC50eXBlcy52MS5TdGFja1RyYWNlU2VsZWN0b3JIAYgBARISCgVsaW1pdBgJIAEoA0gCiAEBEi0KDWV4ZW1wbGFyX3R5cGUYCiABKA4yFi50eXBlcy52MS5FeGVtcGxhclR5cGVCDgoMX2FnZ3JlZ2F0aW9uQhcKFV9zdGFja190cmFjZV9zZWxlY3RvckIICgZfbGltaXQiOAoUU2VsZWN0U2VyaWVzUmVzcG9uc2USIAoGc2VyaWVzGAEgAygLMhAudHlwZXMudjEuU2VyaWVzIoABCgtEaWZmUmVxdWVzdBI3CgRsZWZ0GAEgASgLMikucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVxdWVzdBI4CgVyaWdodBgCIAEoCzIpLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTdGFja3RyYWNlc1JlcXVlc3QiPgoMRGlmZlJlc3BvbnNlEi4KCmZsYW1lZ3JhcGgYASABKAsyGi5xdWVyaWVyLnYxLkZsYW1lR3JhcGhEaWZmKn8KDVByb2ZpbGVGb3JtYXQSHgoaUFJPRklMRV9GT1JNQVRfVU5TUEVDSUZJRUQQABIdChlQUk9GSUxFX0ZPUk1BVF9GTEFNRUdSQVBIEAESFwoTUFJPRklMRV9GT1JNQVRfVFJFRRACEhYKElBST0ZJTEVfRk9STUFUX0RPVBADMpMGCg5RdWVyaWVyU2VydmljZRJTCgxQcm9maWxlVHlwZXMSHy5xdWVyaWVyLnYxLlByb2ZpbGVUeXBlc1JlcXVlc3QaIC5xdWVyaWVyLnYxLlByb2ZpbGVUeXBlc1Jlc3BvbnNlIgASTAoLTGFiZWxWYWx1ZXMSHC50eXBlcy52MS5MYWJlbFZhbHVlc1JlcXVlc3QaHS50eXBlcy52MS5MYWJlbFZhbHVlc1Jlc3BvbnNlIgASSQoKTGFiZWxOYW1lcxIbLnR5cGVzLnYxLkxhYmVsTmFtZXNSZXF1ZXN0GhwudHlwZXMudjEuTGFiZWxOYW1lc1Jlc3BvbnNlIgASQQoGU2VyaWVzEhkucXVlcmllci52MS5TZXJpZXNSZXF1ZXN0GhoucXVlcmllci52MS5TZXJpZXNSZXNwb25zZSIAEnEKFlNlbGVjdE1lcmdlU3RhY2t0cmFjZXMSKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0GioucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVzcG9uc2UiABJxChZTZWxlY3RNZXJnZVNwYW5Qcm9maWxlEikucXVlcmllci52MS5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVxdWVzdBoqLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTcGFuUHJvZmlsZVJlc3BvbnNlIgASUwoMU2VsZWN0U2VyaWVzEh8ucXVlcmllci52MS5TZWxlY3RTZXJpZXNSZXF1ZXN0GiAucXVlcmllci52MS5TZWxlY3RTZXJpZXNSZXNwb25zZSIAEjsKBERpZmYSFy5xdWVyaWVyLnYxLkRpZmZSZXF1ZXN0GhgucXVlcmllci52MS5EaWZmUmVzcG9uc2UiABJYCg9HZXRQcm9maWxlU3RhdHMSIC50eXBlcy52MS5HZXRQcm9maWxlU3RhdHNSZXF1ZXN0GiEudHlwZXMudjEuR2V0UHJvZmlsZVN0YXRzUmVzcG9uc2UiAGIGcHJvdG8z", [file_types_v1_types]);
+  fileDesc("ChhxdWVyaWVyL3YxL3F1ZXJpZXIucHJvdG8SCnF1ZXJpZXIudjEiMQoTUHJvZmlsZVR5cGVzUmVxdWVzdBINCgVzdGFydBgBIAEoAxILCgNlbmQYAiABKAMiRAoUUHJvZmlsZVR5cGVzUmVzcG9uc2USLAoNcHJvZmlsZV90eXBlcxgBIAMoCzIVLnR5cGVzLnYxLlByb2ZpbGVUeXBlIlIKDVNlcmllc1JlcXVlc3QSEAoIbWF0Y2hlcnMYASADKAkSEwoLbGFiZWxfbmFtZXMYAiADKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDIjYKDlNlcmllc1Jlc3BvbnNlEiQKCmxhYmVsc19zZXQYAiADKAsyEC50eXBlcy52MS5MYWJlbHMiswIKHVNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0EhYKDnByb2ZpbGVfdHlwZUlEGAEgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEg0KBXN0YXJ0GAMgASgDEgsKA2VuZBgEIAEoAxIWCgltYXhfbm9kZXMYBSABKANIAIgBARIpCgZmb3JtYXQYBiABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXQSPwoUc3RhY2tfdHJhY2Vfc2VsZWN0b3IYByABKAsyHC50eXBlcy52MS5TdGFja1RyYWNlU2VsZWN0b3JIAYgBARIbChNwcm9maWxlX2lkX3NlbGVjdG9yGAggAygJQgwKCl9tYXhfbm9kZXNCFwoVX3N0YWNrX3RyYWNlX3NlbGVjdG9yImcKHlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXNwb25zZRIqCgpmbGFtZWdyYXBoGAEgASgLMhYucXVlcmllci52MS5GbGFtZUdyYXBoEgwKBHRyZWUYAiABKAwSCwoDZG90GAMgASgJItMBCh1TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIVCg1zcGFuX3NlbGVjdG9yGAMgAygJEg0KBXN0YXJ0GAQgASgDEgsKA2VuZBgFIAEoAxIWCgltYXhfbm9kZXMYBiABKANIAIgBARIpCgZmb3JtYXQYByABKA4yGS5xdWVyaWVyLnYxLlByb2ZpbGVGb3JtYXRCDAoKX21heF9ub2RlcyJaCh5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVzcG9uc2USKgoKZmxhbWVncmFwaBgBIAEoCzIWLnF1ZXJpZXIudjEuRmxhbWVHcmFwaBIMCgR0cmVlGAIgASgMIoQCChlTZWxlY3RNZXJnZVByb2ZpbGVSZXF1ZXN0EhYKDnByb2ZpbGVfdHlwZUlEGAEgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEg0KBXN0YXJ0GAMgASgDEgsKA2VuZBgEIAEoAxIWCgltYXhfbm9kZXMYBSABKANIAIgBARI/ChRzdGFja190cmFjZV9zZWxlY3RvchgGIAEoCzIcLnR5cGVzLnYxLlN0YWNrVHJhY2VTZWxlY3RvckgBiAEBEhsKE3Byb2ZpbGVfaWRfc2VsZWN0b3IYByADKAlCDAoKX21heF9ub2Rlc0IXChVfc3RhY2tfdHJhY2Vfc2VsZWN0b3IiXwoKRmxhbWVHcmFwaBINCgVuYW1lcxgBIAMoCRIhCgZsZXZlbHMYAiADKAsyES5xdWVyaWVyLnYxLkxldmVsEg0KBXRvdGFsGAMgASgDEhAKCG1heF9zZWxmGAQgASgDIooBCg5GbGFtZUdyYXBoRGlmZhINCgVuYW1lcxgBIAMoCRIhCgZsZXZlbHMYAiADKAsyES5xdWVyaWVyLnYxLkxldmVsEg0KBXRvdGFsGAMgASgDEhAKCG1heF9zZWxmGAQgASgDEhEKCWxlZnRUaWNrcxgFIAEoAxISCgpyaWdodFRpY2tzGAYgASgDIhcKBUxldmVsEg4KBnZhbHVlcxgBIAMoAyL3AgoTU2VsZWN0U2VyaWVzUmVxdWVzdBIWCg5wcm9maWxlX3R5cGVJRBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRINCgVzdGFydBgDIAEoAxILCgNlbmQYBCABKAMSEAoIZ3JvdXBfYnkYBSADKAkSDAoEc3RlcBgGIAEoARI9CgthZ2dyZWdhdGlvbhgHIAEoDjIjLnR5cGVzLnYxLlRpbWVTZXJpZXNBZ2dyZWdhdGlvblR5cGVIAIgBARI/ChRzdGFja190cmFjZV9zZWxlY3RvchgIIAEoCzIcLnR5cGVzLnYxLlN0YWNrVHJhY2VTZWxlY3RvckgBiAEBEhIKBWxpbWl0GAkgASgDSAKIAQESLQoNZXhlbXBsYXJfdHlwZRgKIAEoDjIWLnR5cGVzLnYxLkV4ZW1wbGFyVHlwZUIOCgxfYWdncmVnYXRpb25CFwoVX3N0YWNrX3RyYWNlX3NlbGVjdG9yQggKBl9saW1pdCI4ChRTZWxlY3RTZXJpZXNSZXNwb25zZRIgCgZzZXJpZXMYASADKAsyEC50eXBlcy52MS5TZXJpZXMigAEKC0RpZmZSZXF1ZXN0EjcKBGxlZnQYASABKAsyKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXF1ZXN0EjgKBXJpZ2h0GAIgASgLMikucXVlcmllci52MS5TZWxlY3RNZXJnZVN0YWNrdHJhY2VzUmVxdWVzdCI+CgxEaWZmUmVzcG9uc2USLgoKZmxhbWVncmFwaBgBIAEoCzIaLnF1ZXJpZXIudjEuRmxhbWVHcmFwaERpZmYqfwoNUHJvZmlsZUZvcm1hdBIeChpQUk9GSUxFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh0KGVBST0ZJTEVfRk9STUFUX0ZMQU1FR1JBUEgQARIXChNQUk9GSUxFX0ZPUk1BVF9UUkVFEAISFgoSUFJPRklMRV9GT1JNQVRfRE9UEAMy5gYKDlF1ZXJpZXJTZXJ2aWNlElMKDFByb2ZpbGVUeXBlcxIfLnF1ZXJpZXIudjEuUHJvZmlsZVR5cGVzUmVxdWVzdBogLnF1ZXJpZXIudjEuUHJvZmlsZVR5cGVzUmVzcG9uc2UiABJMCgtMYWJlbFZhbHVlcxIcLnR5cGVzLnYxLkxhYmVsVmFsdWVzUmVxdWVzdBodLnR5cGVzLnYxLkxhYmVsVmFsdWVzUmVzcG9uc2UiABJJCgpMYWJlbE5hbWVzEhsudHlwZXMudjEuTGFiZWxOYW1lc1JlcXVlc3QaHC50eXBlcy52MS5MYWJlbE5hbWVzUmVzcG9uc2UiABJBCgZTZXJpZXMSGS5xdWVyaWVyLnYxLlNlcmllc1JlcXVlc3QaGi5xdWVyaWVyLnYxLlNlcmllc1Jlc3BvbnNlIgAScQoWU2VsZWN0TWVyZ2VTdGFja3RyYWNlcxIpLnF1ZXJpZXIudjEuU2VsZWN0TWVyZ2VTdGFja3RyYWNlc1JlcXVlc3QaKi5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3RhY2t0cmFjZXNSZXNwb25zZSIAEnEKFlNlbGVjdE1lcmdlU3BhblByb2ZpbGUSKS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlU3BhblByb2ZpbGVSZXF1ZXN0GioucXVlcmllci52MS5TZWxlY3RNZXJnZVNwYW5Qcm9maWxlUmVzcG9uc2UiABJRChJTZWxlY3RNZXJnZVByb2ZpbGUSJS5xdWVyaWVyLnYxLlNlbGVjdE1lcmdlUHJvZmlsZVJlcXVlc3QaEi5nb29nbGUudjEuUHJvZmlsZSIAElMKDFNlbGVjdFNlcmllcxIfLnF1ZXJpZXIudjEuU2VsZWN0U2VyaWVzUmVxdWVzdBogLnF1ZXJpZXIudjEuU2VsZWN0U2VyaWVzUmVzcG9uc2UiABI7CgREaWZmEhcucXVlcmllci52MS5EaWZmUmVxdWVzdBoYLnF1ZXJpZXIudjEuRGlmZlJlc3BvbnNlIgASWAoPR2V0UHJvZmlsZVN0YXRzEiAudHlwZXMudjEuR2V0UHJvZmlsZVN0YXRzUmVxdWVzdBohLnR5cGVzLnYxLkdldFByb2ZpbGVTdGF0c1Jlc3BvbnNlIgBiBnByb3RvMw", [file_google_v1_profile, file_types_v1_types]);
 
 /**
  * @generated from message querier.v1.ProfileTypesRequest
@@ -256,6 +258,53 @@ export const SelectMergeSpanProfileResponseSchema: GenMessage<SelectMergeSpanPro
   messageDesc(file_querier_v1_querier, 7);
 
 /**
+ * @generated from message querier.v1.SelectMergeProfileRequest
+ */
+export type SelectMergeProfileRequest = Message<"querier.v1.SelectMergeProfileRequest"> & {
+  /**
+   * @generated from field: string profile_typeID = 1;
+   */
+  profileTypeID: string;
+
+  /**
+   * @generated from field: string label_selector = 2;
+   */
+  labelSelector: string;
+
+  /**
+   * @generated from field: int64 start = 3;
+   */
+  start: bigint;
+
+  /**
+   * @generated from field: int64 end = 4;
+   */
+  end: bigint;
+
+  /**
+   * @generated from field: optional int64 max_nodes = 5;
+   */
+  maxNodes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional types.v1.StackTraceSelector stack_trace_selector = 6;
+   */
+  stackTraceSelector?: StackTraceSelector | undefined;
+
+  /**
+   * @generated from field: repeated string profile_id_selector = 7;
+   */
+  profileIdSelector: string[];
+};
+
+/**
+ * Describes the message querier.v1.SelectMergeProfileRequest.
+ * Use `create(SelectMergeProfileRequestSchema)` to create a new message.
+ */
+export const SelectMergeProfileRequestSchema: GenMessage<SelectMergeProfileRequest> = /*@__PURE__*/
+  messageDesc(file_querier_v1_querier, 8);
+
+/**
  * @generated from message querier.v1.FlameGraph
  */
 export type FlameGraph = Message<"querier.v1.FlameGraph"> & {
@@ -285,7 +334,7 @@ export type FlameGraph = Message<"querier.v1.FlameGraph"> & {
  * Use `create(FlameGraphSchema)` to create a new message.
  */
 export const FlameGraphSchema: GenMessage<FlameGraph> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 8);
+  messageDesc(file_querier_v1_querier, 9);
 
 /**
  * @generated from message querier.v1.FlameGraphDiff
@@ -327,7 +376,7 @@ export type FlameGraphDiff = Message<"querier.v1.FlameGraphDiff"> & {
  * Use `create(FlameGraphDiffSchema)` to create a new message.
  */
 export const FlameGraphDiffSchema: GenMessage<FlameGraphDiff> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 9);
+  messageDesc(file_querier_v1_querier, 10);
 
 /**
  * Four integers per node: x offset delta, total, self, name index.
@@ -346,7 +395,7 @@ export type Level = Message<"querier.v1.Level"> & {
  * Use `create(LevelSchema)` to create a new message.
  */
 export const LevelSchema: GenMessage<Level> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 10);
+  messageDesc(file_querier_v1_querier, 11);
 
 /**
  * @generated from message querier.v1.SelectSeriesRequest
@@ -410,7 +459,7 @@ export type SelectSeriesRequest = Message<"querier.v1.SelectSeriesRequest"> & {
  * Use `create(SelectSeriesRequestSchema)` to create a new message.
  */
 export const SelectSeriesRequestSchema: GenMessage<SelectSeriesRequest> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 11);
+  messageDesc(file_querier_v1_querier, 12);
 
 /**
  * @generated from message querier.v1.SelectSeriesResponse
@@ -427,7 +476,7 @@ export type SelectSeriesResponse = Message<"querier.v1.SelectSeriesResponse"> & 
  * Use `create(SelectSeriesResponseSchema)` to create a new message.
  */
 export const SelectSeriesResponseSchema: GenMessage<SelectSeriesResponse> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 12);
+  messageDesc(file_querier_v1_querier, 13);
 
 /**
  * @generated from message querier.v1.DiffRequest
@@ -449,7 +498,7 @@ export type DiffRequest = Message<"querier.v1.DiffRequest"> & {
  * Use `create(DiffRequestSchema)` to create a new message.
  */
 export const DiffRequestSchema: GenMessage<DiffRequest> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 13);
+  messageDesc(file_querier_v1_querier, 14);
 
 /**
  * @generated from message querier.v1.DiffResponse
@@ -466,7 +515,7 @@ export type DiffResponse = Message<"querier.v1.DiffResponse"> & {
  * Use `create(DiffResponseSchema)` to create a new message.
  */
 export const DiffResponseSchema: GenMessage<DiffResponse> = /*@__PURE__*/
-  messageDesc(file_querier_v1_querier, 14);
+  messageDesc(file_querier_v1_querier, 15);
 
 /**
  * @generated from enum querier.v1.ProfileFormat
@@ -550,6 +599,14 @@ export const QuerierService: GenService<{
     methodKind: "unary";
     input: typeof SelectMergeSpanProfileRequestSchema;
     output: typeof SelectMergeSpanProfileResponseSchema;
+  },
+  /**
+   * @generated from rpc querier.v1.QuerierService.SelectMergeProfile
+   */
+  selectMergeProfile: {
+    methodKind: "unary";
+    input: typeof SelectMergeProfileRequestSchema;
+    output: typeof ProfileSchema;
   },
   /**
    * @generated from rpc querier.v1.QuerierService.SelectSeries
