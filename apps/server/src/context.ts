@@ -7,6 +7,7 @@ import { ComputePool } from './compute/pool.js';
 import type { ServerConfig } from './config.js';
 import type { ConnectOptions } from './connect.js';
 import type { Metrics } from './metrics.js';
+import { QueryService } from './query.js';
 import { QueryGate } from './query-gate.js';
 import { IngestionRateLimiter } from './rate-limit.js';
 import { resolveTenant } from './tenant.js';
@@ -18,6 +19,7 @@ export class ServerContext {
   readonly connectOptions: ConnectOptions;
   readonly queries: QueryGate;
   readonly compute: ComputePool;
+  readonly query: QueryService;
   private readonly deltas = new DeltaState();
 
   constructor(
@@ -33,6 +35,7 @@ export class ServerContext {
       timeoutMs: config.query_timeout,
     });
     this.compute = new ComputePool(config.query_workers, config.query_timeout);
+    this.query = new QueryService(this);
     this.connectOptions = {
       maxDecompressedBytes: config.max_request_body,
       onError: (route, err) => this.recordError(route, err),

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '@emberscope/api';
-import { type TaskInput, type TaskName, type TaskOutput, taskSize, tasks } from './tasks.js';
+import { runTask, type TaskInput, type TaskName, type TaskOutput, taskSize } from './tasks.js';
 
 interface Job {
   id: number;
@@ -39,7 +39,7 @@ export class ComputePool {
 
   run<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
     if (this.slots.length === 0 || taskSize(input) < inlineBelowNodes)
-      return Promise.resolve().then(() => tasks[task](input) as TaskOutput<T>);
+      return Promise.resolve().then(() => runTask(task, input));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, input, resolve: resolve as (o: unknown) => void, reject });
       this.dispatch();

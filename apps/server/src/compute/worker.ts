@@ -1,10 +1,10 @@
 import { parentPort } from 'node:worker_threads';
-import { type TaskName, tasks } from './tasks.js';
+import { runTask, type TaskName } from './tasks.js';
 
 /** A compute worker: runs one task per message and answers with its result or error message. */
 parentPort?.on('message', (msg: { id: number; task: TaskName; input: never }) => {
   try {
-    parentPort?.postMessage({ id: msg.id, output: tasks[msg.task](msg.input) });
+    parentPort?.postMessage({ id: msg.id, output: runTask(msg.task, msg.input) });
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, error: (err as Error).message });
   }

@@ -1,20 +1,56 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { ApiError, pprofProto, QuerierService, TimeSeriesAggregationType } from '@emberscope/api';
-import { LabelName, type Labels, type Matcher, parseProfileType, parseSelector } from '@emberscope/model';
+import {
+  ApiError,
+  ProfileFormat,
+  pprofProto,
+  QuerierService,
+  type SelectMergeStacktracesRequest,
+  type StackTraceSelector,
+  TimeSeriesAggregationType,
+} from '@emberscope/api';
+import { type Labels, parseProfileType } from '@emberscope/model';
 import { encodeProfile } from '@emberscope/pprof';
-import type { TimeRange } from '@emberscope/storage';
 import type { FastifyInstance } from 'fastify';
 import { registerConnectService } from '../connect.js';
 import type { ServerContext } from '../context.js';
+import { checkMaxNodes, metadataRange, type ProfileQuery, parseMatchers, queryRange } from '../query.js';
 
-const defaultMaxNodes = 8192;
-const maxMaxNodes = 1 << 20;
 /** A time series longer than this is a mistake of the step, not a useful answer. */
 const maxPointsPerSeries = 11_000;
 
+/** Values are sums of int64 samples held in float64; they are integers unless they exceed 2^53. */
+const int64 = (v: number) => BigInt(Math.round(v));
+
 /** querier.v1.QuerierService: the read API of Grafana's Pyroscope data source and the UIs. */
 export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { storage } = ctx;
+  const { storage, query } = ctx;
+
+  const profileQuery = (
+    tenant: string,
+    req: { profileTypeID: string; labelSelector: string; start: bigint; end: bigint },
+  ): ProfileQuery =>
+    query.profileQuery(
+      tenant,
+      req.profileTypeID,
+      req.labelSelector,
+      queryRange(Number(req.start), Number(req.end)),
+    );
+
+  const flameGraph = async (tenant: string, req: SelectMergeStacktracesRequest) => {
+    rejectProfileIds(req.profileIdSelector);
+    const q = profileQuery(tenant, req);
+    const fg = await query.stacks(q, 'flameGraph', {
+      maxNodes: checkMaxNodes(optionalNumber(req.maxNodes)),
+      callSite: callSiteOf(req.stackTraceSelector),
+    });
+    return {
+      names: fg.names,
+      levels: fg.levels.map((values) => ({ values: values.map(int64) })),
+      total: int64(fg.total),
+      maxSelf: int64(fg.maxSelf),
+    };
+  };
+
   registerConnectService(
     app,
     QuerierService,
@@ -42,16 +78,16 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
       async labelNames(req, { request }) {
         const tenant = ctx.tenantOf(request);
         const range = metadataRange(Number(req.start), Number(req.end));
-        const names = await unionOver(req.matchers, (m) => storage.labelNames(tenant, m, range));
-        return { names };
+        return { names: await unionOver(req.matchers, (m) => storage.labelNames(tenant, m, range)) };
       },
 
       async labelValues(req, { request }) {
         if (!req.name) throw new ApiError('invalid_argument', 'name is required', 'bad_request');
         const tenant = ctx.tenantOf(request);
         const range = metadataRange(Number(req.start), Number(req.end));
-        const names = await unionOver(req.matchers, (m) => storage.labelValues(tenant, req.name, m, range));
-        return { names };
+        return {
+          names: await unionOver(req.matchers, (m) => storage.labelValues(tenant, req.name, m, range)),
+        };
       },
 
       async series(req, { request }) {
@@ -68,71 +104,93 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
       },
 
       async selectMergeStacktraces(req, { request }) {
-        if (req.format === 2 || req.format === 3)
-          throw new ApiError('unimplemented', 'formats TREE and DOT are not supported yet; use FLAMEGRAPH');
-        if (req.stackTraceSelector || req.profileIdSelector.length > 0)
-          throw new ApiError(
-            'unimplemented',
-            'stack_trace_selector and profile_id_selector are not supported yet',
-          );
-        const maxNodes = checkMaxNodes(req.maxNodes === undefined ? undefined : Number(req.maxNodes));
-        const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
-        const range = queryRange(Number(req.start), Number(req.end));
-        ctx.queries.checkRange(range);
         const tenant = ctx.tenantOf(request);
-        const fg = await ctx.queries.run(tenant, async () => {
-          const parts = await storage.mergeStacks(tenant, matchers, range);
-          return ctx.compute.run('flameGraph', { parts, maxNodes });
-        });
+        switch (req.format) {
+          case ProfileFormat.TREE:
+          case ProfileFormat.DOT: {
+            rejectProfileIds(req.profileIdSelector);
+            const q = profileQuery(tenant, req);
+            const callSite = callSiteOf(req.stackTraceSelector);
+            if (req.format === ProfileFormat.DOT)
+              return {
+                dot: await query.stacks(q, 'dot', {
+                  maxNodes: optionalNumber(req.maxNodes) || 100,
+                  callSite,
+                }),
+              };
+            const maxNodes = checkMaxNodes(optionalNumber(req.maxNodes));
+            return { tree: await query.stacks(q, 'treeBytes', { maxNodes, callSite }) };
+          }
+          default:
+            return { flamegraph: await flameGraph(tenant, req) };
+        }
+      },
+
+      async diff(req, { request }) {
+        if (!req.left || !req.right)
+          throw new ApiError('invalid_argument', 'left and right are required', 'bad_request');
+        const tenant = ctx.tenantOf(request);
+        for (const side of [req.left, req.right]) {
+          rejectProfileIds(side.profileIdSelector);
+          if (side.stackTraceSelector)
+            throw new ApiError(
+              'unimplemented',
+              'stack_trace_selector is not supported in Diff yet',
+              'unsupported',
+            );
+        }
+        const maxNodes = checkMaxNodes(
+          optionalNumber(req.left.maxNodes) || optionalNumber(req.right.maxNodes),
+        );
+        const fg = await query.diff(
+          profileQuery(tenant, req.left),
+          profileQuery(tenant, req.right),
+          maxNodes,
+        );
         return {
           flamegraph: {
             names: fg.names,
             levels: fg.levels.map((values) => ({ values: values.map(int64) })),
             total: int64(fg.total),
             maxSelf: int64(fg.maxSelf),
+            leftTicks: int64(fg.leftTicks),
+            rightTicks: int64(fg.rightTicks),
           },
         };
       },
 
       async selectMergeProfile(req, { request }) {
-        if (req.stackTraceSelector || req.profileIdSelector.length > 0)
+        rejectProfileIds(req.profileIdSelector);
+        if (req.stackTraceSelector)
           throw new ApiError(
             'unimplemented',
-            'stack_trace_selector and profile_id_selector are not supported yet',
+            'stack_trace_selector is not supported by SelectMergeProfile yet',
+            'unsupported',
           );
-        const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
-        const range = queryRange(Number(req.start), Number(req.end));
-        ctx.queries.checkRange(range);
-        const tenant = ctx.tenantOf(request);
-        const profile = await ctx.queries.run(tenant, () => storage.mergeProfile(tenant, matchers, range));
+        const profile = await query.mergedProfile(profileQuery(ctx.tenantOf(request), req));
         // The merged profile travels as the google.v1.Profile message (same fields as pprof).
         return profile ? fromBinary(pprofProto.ProfileSchema, encodeProfile(profile)) : {};
       },
 
       async selectSeries(req, { request }) {
         if (req.stackTraceSelector)
-          throw new ApiError('unimplemented', 'stack_trace_selector is not supported by SelectSeries yet');
+          throw new ApiError(
+            'unimplemented',
+            'stack_trace_selector is not supported by SelectSeries yet',
+            'unsupported',
+          );
         if (!(req.step > 0))
           throw new ApiError('invalid_argument', 'step must be a positive number of seconds', 'bad_request');
-        const matchers = profileMatchers(req.profileTypeID, req.labelSelector);
-        const range = queryRange(Number(req.start), Number(req.end));
-        ctx.queries.checkRange(range);
+        const q = profileQuery(ctx.tenantOf(request), req);
         const stepMs = req.step * 1000;
-        if (range.endMs - range.startMs > stepMs * maxPointsPerSeries)
+        if (q.range.endMs - q.range.startMs > stepMs * maxPointsPerSeries)
           throw new ApiError(
             'invalid_argument',
             `step ${req.step}s gives more than ${maxPointsPerSeries} points over this range: use a larger step`,
             'bad_request',
           );
-        const tenant = ctx.tenantOf(request);
-        const result = await ctx.queries.run(tenant, () =>
-          storage.selectSeries(tenant, matchers, range, {
-            stepMs,
-            groupBy: req.groupBy,
-            aggregation: req.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum',
-            limit: req.limit === undefined ? 0 : Number(req.limit),
-          }),
-        );
+        const aggregation = req.aggregation === TimeSeriesAggregationType.AVERAGE ? 'average' : 'sum';
+        const result = await query.series(q, stepMs, req.groupBy, aggregation, optionalNumber(req.limit));
         return {
           series: result.map((s) => ({
             labels: s.labels.map((l) => ({ name: l.name, value: l.value })),
@@ -154,67 +212,33 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
   );
 }
 
-/** Values are sums of int64 samples held in float64; they are integers unless they exceed 2^53. */
-const int64 = (v: number) => BigInt(Math.round(v));
+const optionalNumber = (v: bigint | undefined) => (v === undefined ? 0 : Number(v));
 
-function parseMatchers(selector: string): Matcher[] {
-  try {
-    return parseSelector(selector);
-  } catch (err) {
+/** stack_trace_selector.call_site as root-first function names (go_pgo is a no-op for flame graphs). */
+function callSiteOf(selector: StackTraceSelector | undefined): string[] | undefined {
+  return selector?.callSite.map((l) => l.name);
+}
+
+/** Profile ids are assigned to exemplars, which Emberscope does not keep yet: refuse rather than ignore. */
+function rejectProfileIds(ids: readonly string[]): void {
+  if (ids.length > 0)
     throw new ApiError(
-      'invalid_argument',
-      `invalid label selector ${JSON.stringify(selector)}: ${(err as Error).message}`,
-      'bad_selector',
+      'unimplemented',
+      'profile_id_selector is not supported: profile ids (exemplars) are not stored yet',
+      'unsupported',
     );
-  }
 }
 
 /** Several selectors select the union of what each selects; none selects everything. */
-function selectorsOf(selectors: readonly string[]): Matcher[][] {
+function selectorsOf(selectors: readonly string[]) {
   return selectors.length === 0 ? [[]] : selectors.map(parseMatchers);
 }
 
 async function unionOver(
   selectors: readonly string[],
-  query: (m: Matcher[]) => Promise<string[]>,
+  lookup: (m: ReturnType<typeof parseMatchers>) => Promise<string[]>,
 ): Promise<string[]> {
   const all = new Set<string>();
-  for (const matchers of selectorsOf(selectors)) for (const v of await query(matchers)) all.add(v);
+  for (const matchers of selectorsOf(selectors)) for (const v of await lookup(matchers)) all.add(v);
   return [...all].sort();
-}
-
-function profileMatchers(profileTypeId: string, labelSelector: string): Matcher[] {
-  try {
-    parseProfileType(profileTypeId);
-  } catch (err) {
-    throw new ApiError('invalid_argument', (err as Error).message, 'bad_profile_type');
-  }
-  const matchers = parseMatchers(labelSelector || '{}');
-  matchers.push({ name: LabelName.ProfileType, op: '=', value: profileTypeId });
-  return matchers;
-}
-
-function checkMaxNodes(maxNodes: number | undefined): number {
-  if (maxNodes === undefined || maxNodes === 0) return defaultMaxNodes;
-  if (maxNodes < 0 || maxNodes > maxMaxNodes)
-    throw new ApiError(
-      'invalid_argument',
-      `max_nodes must be between 0 and ${maxMaxNodes}, got ${maxNodes}`,
-      'bad_request',
-    );
-  return maxNodes;
-}
-
-/** Label and series lookups without a range (start = end = 0) look at all data. */
-function metadataRange(start: number, end: number): TimeRange {
-  if (start === 0 && end === 0) return { startMs: 0, endMs: Number.MAX_SAFE_INTEGER };
-  return queryRange(start, end);
-}
-
-function queryRange(start: number, end: number): TimeRange {
-  if (start === 0 && end === 0)
-    throw new ApiError('invalid_argument', 'missing time range: set start and end (ms)', 'bad_range');
-  if (start > end)
-    throw new ApiError('invalid_argument', `start (${start}) is after end (${end})`, 'bad_range');
-  return { startMs: start, endMs: end };
 }
