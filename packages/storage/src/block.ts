@@ -732,15 +732,16 @@ export class BlockReader implements Queryable {
   private async partitionStacks(p: number): Promise<StackTreeArrays & Frames> {
     const [tree, frames] = await Promise.all([
       this.cached(this.stacksSections[p], decodeStackTree),
-      this.cached(this.symbolsSections[p], (r) => new FrameTable().update(decodeSymbols(r))),
+      this.cached(this.symbolsSections[p], (r) => new FrameTable().update(decodeSymbols(r)), 'frames'),
     ]);
     return { ...tree, ...frames };
   }
 
-  private cached<T extends object>(section: number, decode: (r: ByteReader) => T): Promise<T> {
+  /** A decoded section through the shared cache; `view` names a decoding other than the plain one. */
+  private cached<T extends object>(section: number, decode: (r: ByteReader) => T, view = ''): Promise<T> {
     const load = async () => decode(await this.readSection(section));
     return this.cache.getOrLoad(
-      `${this.key}#${section}`,
+      `${this.key}#${section}${view}`,
       load,
       () => this.toc.sections[section].rawLength,
     ) as Promise<T>;

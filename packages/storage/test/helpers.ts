@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMatcher, type Label, type Matcher, type MatchOp, type StackValues } from '@emberscope/model';
-import { decodeProfile, encodeProfile, ProfileBuilder } from '@emberscope/pprof';
-import type { AppendRequest } from '../src/index.js';
+import { decodeProfile, encodeProfile, type Profile, ProfileBuilder } from '@emberscope/pprof';
+import type { AppendRequest, SeriesPoints } from '../src/index.js';
 
 export const CPU_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 export const ALL_TIME = { startMs: 0, endMs: Number.MAX_SAFE_INTEGER };
@@ -17,6 +17,8 @@ export interface TestProfile {
   labels?: Record<string, string>;
   profileType?: string;
   gzip?: boolean;
+  /** pprof period (period type cpu/nanoseconds); none when absent. */
+  period?: number;
 }
 
 /** Series labels as ingest would make them: sorted, with __name__, __profile_type__ and service_name. */
@@ -40,6 +42,7 @@ export function request(p: TestProfile): AppendRequest {
   const builder = new ProfileBuilder({
     sampleTypes: [['cpu', 'nanoseconds']],
     timeNanos: BigInt(p.timeMs) * 1_000_000n,
+    ...(p.period === undefined ? {} : { periodType: ['cpu', 'nanoseconds'] as const, period: p.period }),
   });
   for (const [stack, value] of Object.entries(p.samples)) builder.addSample(stack.split(';'), [value]);
   const payload = encodeProfile(builder.build(), { gzip: p.gzip ?? true });
@@ -101,4 +104,38 @@ export function recordingLogger() {
   const lines: { level: string; obj: object; msg?: string }[] = [];
   const at = (level: string) => (obj: object, msg?: string) => lines.push({ level, obj, msg });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Plain points for readable expectations: [labels, [[ts, value], …]]. */
+export function plain(series: SeriesPoints[]): [Record<string, string>, [number, number][]][] {
+  return series.map((s) => [
+    Object.fromEntries(s.labels.map((l) => [l.name, l.value])),
+    [...s.timestampsMs].map((ts, i) => [ts, s.values[i]]),
+  ]);
+}
+
+/** Root-first folded stacks of a profile's samples, "name" or "name@file:line(start n)" per frame. */
+export function foldedSamples(p: Profile): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let s = 0; s < p.sampleCount; s++) {
+    const frames: string[] = [];
+    for (let i = p.sampleLocStart[s + 1] - 1; i >= p.sampleLocStart[s]; i--) {
+      const loc = p.sampleLocs[i];
+      const lines: string[] = [];
+      for (let l = p.locationLineStart[loc]; l < p.locationLineStart[loc + 1]; l++) {
+        const f = p.lineFunction[l];
+        const file = p.strings[p.functionFilename[f]];
+        lines.push(
+          file
+            ? `${p.strings[p.functionName[f]]}@${file}:${p.lineNumber[l]}(start ${p.functionStartLine[f]})`
+            : p.strings[p.functionName[f]],
+        );
+      }
+      if (lines.length === 0) lines.push(`kernel@0x${p.locationAddress[loc].toString(16)}`);
+      frames.push(lines.join(';'));
+    }
+    const key = frames.join(';');
+    out[key] = (out[key] ?? 0) + p.values[s];
+  }
+  return out;
 }
