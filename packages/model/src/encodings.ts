@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_NODES, type FunctionTree, functionTable } from './flamegraph.js';
 import { keepNodes, truncationThreshold } from './internal/layout.js';
 import { childLists, OTHER_NAME, TreeBuilder } from './internal/tree-builder.js';
-import { compareUtf8 } from './internal/utf8.js';
+import { compareUtf8, utf8SortKey } from './internal/utf8.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Pyroscope's tree wire format (`PROFILE_FORMAT_TREE`, and the `/ingest?format=tree` body)
@@ -73,59 +73,103 @@ export class TreeFormatError extends Error {
  * a name are merged, and the order of children does not matter. The root's name is ignored.
  */
 export function decodeTree(bytes: Uint8Array): FunctionTree {
-  const builder = new TreeBuilder(64);
+  // Nodes take a dozen bytes or more, most of them the name.
+  const builder = new TreeBuilder(bytes.length / 16);
   if (bytes.length === 0) return builder.finish();
   const reader = new ByteReader(bytes);
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  // Interned names by their bytes, decoded once.
-  const nameIds = new Map<string, number>();
-  const readNode = () => {
-    const length = reader.uvarint();
-    const raw = reader.bytes(length);
-    const self = reader.uvarint();
-    const childCount = reader.uvarint();
-    return { raw, self, childCount };
-  };
-  const root = readNode();
-  builder.addSelf(0, root.self);
+  const names = new NameInterner(bytes, builder);
+  reader.bytes(reader.uvarint()); // the root's name
+  builder.addSelf(0, reader.uvarint());
   // Open nodes and how many children each still expects.
   const openNode = [0];
-  const remaining = [root.childCount];
+  const remaining = [reader.uvarint()];
   while (openNode.length > 0) {
-    if (remaining[remaining.length - 1] === 0) {
+    const top = remaining.length - 1;
+    if (remaining[top] === 0) {
       openNode.pop();
       remaining.pop();
       continue;
     }
-    remaining[remaining.length - 1]--;
-    const { raw, self, childCount } = readNode();
-    const key = latin1(raw);
-    let nameId = nameIds.get(key);
-    if (nameId === undefined) {
-      let name: string;
-      try {
-        name = decoder.decode(raw);
-      } catch {
-        throw new TreeFormatError(`invalid tree: a name is not valid UTF-8 (at byte ${reader.offset})`);
-      }
-      nameId = builder.internName(name);
-      nameIds.set(key, nameId);
-    }
-    const node = builder.child(openNode[openNode.length - 1], nameId);
-    builder.addSelf(node, self);
+    remaining[top]--;
+    const nameLength = reader.uvarint();
+    const nameStart = reader.offset;
+    reader.bytes(nameLength);
+    const node = builder.child(openNode[top], names.intern(nameStart, nameLength));
+    builder.addSelf(node, reader.uvarint());
+    const childCount = reader.uvarint();
     if (childCount > 0) {
       openNode.push(node);
       remaining.push(childCount);
     }
   }
-  if (!reader.done)
+  if (!reader.done) {
     throw new TreeFormatError(`invalid tree: ${bytes.length - reader.offset} bytes after the last node`);
+  }
   return builder.finish();
 }
 
-/** The bytes as a string of one char per byte, a cheap map key. */
-function latin1(bytes: Uint8Array): string {
-  return bytes.length < 4096 ? String.fromCharCode(...bytes) : Buffer.from(bytes).toString('latin1');
+/**
+ * Name ids of names given as byte ranges of one buffer. Equal names are found by a hash of their bytes,
+ * so a name is decoded from UTF-8 once, and repeated names cost no string at all.
+ */
+class NameInterner {
+  /** Open addressing, at most half full: entry + 1, or 0 for an empty slot. */
+  private slots = new Int32Array(1024);
+  private readonly start: number[] = [];
+  private readonly length: number[] = [];
+  private readonly nameId: number[] = [];
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly builder: TreeBuilder,
+  ) {}
+
+  intern(start: number, length: number): number {
+    const { buf } = this;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < start + length; i++) hash = Math.imul(hash ^ buf[i], 0x01000193);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (let entry = this.slots[slot] - 1; entry >= 0; entry = this.slots[slot] - 1) {
+      if (this.length[entry] === length && this.sameBytes(this.start[entry], start, length))
+        return this.nameId[entry];
+      slot = (slot + 1) & mask;
+    }
+    let name: string;
+    try {
+      name = this.decoder.decode(buf.subarray(start, start + length));
+    } catch {
+      throw new TreeFormatError(`invalid tree: the name at byte ${start} is not valid UTF-8`);
+    }
+    const entry = this.start.push(start) - 1;
+    this.length.push(length);
+    // Different bytes can only decode to the same string when invalid, which the decoder refuses.
+    this.nameId.push(this.builder.internName(name));
+    this.slots[slot] = entry + 1;
+    if (2 * this.start.length > this.slots.length) this.rehash();
+    return this.nameId[entry];
+  }
+
+  private sameBytes(a: number, b: number, length: number): boolean {
+    const { buf } = this;
+    for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+    return true;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let entry = 0; entry < this.start.length; entry++) {
+      let hash = 0x811c9dc5;
+      const end = this.start[entry] + this.length[entry];
+      for (let i = this.start[entry]; i < end; i++) hash = Math.imul(hash ^ this.buf[i], 0x01000193);
+      let slot = hash & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = entry + 1;
+    }
+    this.slots = slots;
+  }
 }
 
 class ByteWriter {
@@ -212,8 +256,12 @@ export function toCollapsed(tree: FunctionTree): string {
     path[n] = parent[n] === 0 ? frame : `${path[parent[n]]};${frame}`;
     if (self[n] !== 0) lines.push(`${path[n]} ${self[n]}`);
   }
-  lines.sort(compareUtf8);
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  // Sort keys made once per line rather than once per comparison.
+  const keys = lines.map(utf8SortKey);
+  const order = Array.from(keys.keys()).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+  let out = '';
+  for (const i of order) out += `${lines[i]}\n`;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------

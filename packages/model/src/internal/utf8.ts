@@ -14,7 +14,7 @@ const ABOVE_D800 = /[\ud800-\uffff]/;
  * code point above U+FFFF) meets a code unit from U+E000 up, so surrogates are moved above the rest of
  * the BMP. Most names have no such code units and are their own key.
  */
-function utf8SortKey(s: string): string {
+export function utf8SortKey(s: string): string {
   if (!ABOVE_D800.test(s)) return s;
   let key = '';
   for (let i = 0; i < s.length; i++) {
