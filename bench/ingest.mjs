@@ -8,7 +8,7 @@
 //
 //   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--runs 3] [--concurrency 8] [--services 20]
 // Writes bench/results/ingest-<date>.md.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '20' },
     'heap-share': { type: 'string', default: '0.2' },
     'server-arg': { type: 'string', multiple: true, default: [] },
+    // Pin the server to core 0 and this load generator to core 1 (Linux taskset), so they do not share a core.
+    pin: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(args.seconds);
@@ -105,14 +107,16 @@ function buildRequests() {
 }
 
 const requests = buildRequests();
+if (args.pin) execFileSync('taskset', ['-cp', '1', String(process.pid)]);
 
 async function runOnce() {
   const dataDir = mkdtempSync(join(tmpdir(), 'emberscope-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = spawn(
-    process.execPath,
+    args.pin ? 'taskset' : process.execPath,
     [
+      ...(args.pin ? ['-c', '0', process.execPath] : []),
       'apps/cli/bin/emberscope.js',
       'server',
       '--listen',
@@ -213,7 +217,7 @@ const report = `# End-to-end ingest: Go CPU and heap profiles over HTTP (multipa
 ${Object.entries(machine)
   .map(([k, v]) => `- ${k}: ${v}`)
   .join('\n')}
-- load generator: same machine, ${concurrency} concurrent requests, ${seconds} s per run, ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
+- load generator: same machine${args.pin ? ' (server pinned to core 0, load generator to core 1)' : ''}, ${concurrency} concurrent requests, ${seconds} s per run, ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
 - profiles: synthetic Go-like (bench/gen.mjs): CPU ~1000 samples in ~560 stacks, ~70 KB raw, ~27 KB gzipped; heap 4 sample types
 - per-core figures divide by the server process's CPU time (all its threads), read from its /metrics
 
