@@ -442,6 +442,7 @@ class EmbeddedEngine implements EmbeddedStorage {
 
   compact(): Promise<void> {
     return this.maintenance(async () => {
+      if (this.closed) return;
       await this.retryPendingDeletes();
       for (const tenant of [...this.blocks.keys()].sort()) {
         for (;;) {
@@ -492,8 +493,9 @@ class EmbeddedEngine implements EmbeddedStorage {
 
   enforceRetention(): Promise<RetentionResult> {
     return this.maintenance(async () => {
-      await this.retryPendingDeletes();
       const result: RetentionResult = { deletedBlocks: 0, deletedBytes: 0 };
+      if (this.closed) return result;
+      await this.retryPendingDeletes();
       const remove = async (block: BlockReader, reason: string, extra: object) => {
         const tenant = block.toc.tenant;
         this.logger.info(
