@@ -61,7 +61,9 @@ export function layoutLevels(
   const stackEntry = new Int32Array(capacity);
   const stackX = new Float64Array(capacity * sideCount);
   const stackDepth = new Int32Array(capacity);
-  const childX = new Float64Array(sideCount);
+  // The columns of the sides, hoisted out of the walk; the second side is null for a plain graph.
+  const [selfA, totalA] = [sides[0].self, sides[0].total];
+  const [selfB, totalB] = sideCount > 1 ? [sides[1].self, sides[1].total] : [null, null];
   let sp = 1;
   while (sp > 0) {
     sp--;
@@ -80,14 +82,23 @@ export function layoutLevels(
       for (let s = 0; s < sideCount; s++) levelEnd.push(0);
     }
     const level = levels[depth];
-    for (let s = 0; s < sideCount; s++) {
-      const x = stackX[sp * sideCount + s];
-      const total = isOther ? otherTotal[~entry * sideCount + s] : sides[s].total[node];
-      const self = isOther ? total : sides[s].self[node];
-      level.push(x - levelEnd[depth * sideCount + s], total, self);
-      levelEnd[depth * sideCount + s] = x + total;
-      if (self > maxSelf) maxSelf = self;
-      childX[s] = x + self;
+    const at = depth * sideCount;
+    const xA = stackX[sp * sideCount];
+    const nodeTotalA = isOther ? otherTotal[~entry * sideCount] : totalA[node];
+    const nodeSelfA = isOther ? nodeTotalA : selfA[node];
+    level.push(xA - levelEnd[at], nodeTotalA, nodeSelfA);
+    levelEnd[at] = xA + nodeTotalA;
+    if (nodeSelfA > maxSelf) maxSelf = nodeSelfA;
+    let childXA = xA + nodeSelfA;
+    let childXB = 0;
+    if (selfB !== null && totalB !== null) {
+      const xB = stackX[sp * sideCount + 1];
+      const nodeTotalB = isOther ? otherTotal[~entry * sideCount + 1] : totalB[node];
+      const nodeSelfB = isOther ? nodeTotalB : selfB[node];
+      level.push(xB - levelEnd[at + 1], nodeTotalB, nodeSelfB);
+      levelEnd[at + 1] = xB + nodeTotalB;
+      if (nodeSelfB > maxSelf) maxSelf = nodeSelfB;
+      childXB = xB + nodeSelfB;
     }
     level.push(outName);
     if (isOther) continue;
@@ -95,15 +106,17 @@ export function layoutLevels(
     // The k-th child from the left goes k entries below the top, so the leftmost is visited first.
     const first = childStart[entry];
     const end = childStart[entry + 1];
-    const count = end - first + (kept.hasOther[entry] ? 1 : 0);
+    const count = end - first + kept.hasOther[entry];
     for (let k = 0; k < count; k++) {
-      const at = sp + count - 1 - k;
+      const to = sp + count - 1 - k;
       const child = first + k < end ? children[first + k] : ~entry;
-      stackEntry[at] = child;
-      stackDepth[at] = depth + 1;
-      for (let s = 0; s < sideCount; s++) {
-        stackX[at * sideCount + s] = childX[s];
-        childX[s] += child < 0 ? otherTotal[entry * sideCount + s] : sides[s].total[kept.node[child]];
+      stackEntry[to] = child;
+      stackDepth[to] = depth + 1;
+      stackX[to * sideCount] = childXA;
+      childXA += child < 0 ? otherTotal[entry * sideCount] : totalA[kept.node[child]];
+      if (totalB !== null) {
+        stackX[to * sideCount + 1] = childXB;
+        childXB += child < 0 ? otherTotal[entry * sideCount + 1] : totalB[kept.node[child]];
       }
     }
     sp += count;
@@ -190,6 +203,9 @@ export function keepNodes(
 ): KeptNodes {
   const { parent, name, size } = tree;
   const sideCount = sides.length;
+  // One or two sides; their columns are hoisted out of the loop, which is hot.
+  const total0 = sides[0].total;
+  const total1 = sideCount > 1 ? sides[1].total : null;
   let count = 1;
   for (let n = 1; n < size; n++) if (rank[n] >= minRank) count++;
   const node = new Int32Array(count);
@@ -202,13 +218,13 @@ export function keepNodes(
       keptNumber[n] = k;
       node[k++] = n;
     } else if (parent[n] === 0 || keptNumber[parent[n]] !== 0) {
-      const at = keptNumber[parent[n]];
-      let sum = 0;
-      for (let s = 0; s < sideCount; s++) {
-        otherTotal[at * sideCount + s] += sides[s].total[n];
-        sum += sides[s].total[n];
+      const at = keptNumber[parent[n]] * sideCount;
+      otherTotal[at] += total0[n];
+      if (total0[n] !== 0) hasOther[at / sideCount] = 1;
+      if (total1 !== null) {
+        otherTotal[at + 1] += total1[n];
+        if (total1[n] !== 0) hasOther[at / sideCount] = 1;
       }
-      if (sum !== 0) hasOther[at] = 1;
     }
   }
   const { childStart, children } = childLists(count, (k) => keptNumber[parent[node[k]]]);
