@@ -690,6 +690,14 @@ export class BlockReader implements Queryable {
     return { toc: this.toc, series: this.series, profiles: { ...profiles, total }, samples, partitions };
   }
 
+  /** Number of rows (profiles) of the matching series. */
+  countRows(matchers: readonly Matcher[]): number {
+    const { rowStart } = this.series;
+    let rows = 0;
+    for (const id of this.index.select(matchers)) rows += rowStart[id + 1] - rowStart[id];
+    return rows;
+  }
+
   /** Decoded size of every section: the memory a compaction needs to load this block. */
   get rawBytes(): number {
     let n = 0;

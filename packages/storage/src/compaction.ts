@@ -75,38 +75,20 @@ const YIELD_EVERY_SAMPLES = 1 << 18;
 /**
  * Merges whole blocks of one tenant into the data of one block: symbols are deduplicated across the
  * inputs per partition (by name), stack trees re-inserted with remapped locations, series unioned and
- * rows ordered by (series, time). Every input row appears exactly once in the output.
+ * rows ordered by (series, time). Every input row of a kept series appears exactly once in the output;
+ * `keepSeries` (default: all) drops whole series, which is how series are deleted. Partitions left
+ * without rows are dropped. Returns undefined when no row is kept.
  */
-export async function mergeBlocks(inputs: readonly BlockContents[], level: number): Promise<BlockData> {
-  // Partitions by name; per input and input partition: output partition and node remap.
-  const partitionIds = new Map<string, number>();
-  const outPartitions: { name: string; symbols: PartitionSymbols; tree: StackTree }[] = [];
-  const partitionRemap: Int32Array[] = [];
-  const nodeRemap: Int32Array[][] = [];
-  for (const input of inputs) {
-    const pRemap = new Int32Array(input.partitions.length);
-    const nRemap: Int32Array[] = [];
-    for (const [p, part] of input.partitions.entries()) {
-      let id = partitionIds.get(part.name);
-      if (id === undefined) {
-        id = outPartitions.length;
-        partitionIds.set(part.name, id);
-        outPartitions.push({ name: part.name, symbols: new PartitionSymbols(), tree: new StackTree() });
-      }
-      const out = outPartitions[id];
-      const locationRemap = out.symbols.importSymbols(columnsAsSource(part.symbols));
-      nRemap.push(importStackTree(out.tree, part.tree, locationRemap));
-      pRemap[p] = id;
-      await yieldToEventLoop();
-    }
-    partitionRemap.push(pRemap);
-    nodeRemap.push(nRemap);
-  }
-
-  // Series: the union of the inputs' label sets, sorted by key.
+export async function mergeBlocks(
+  inputs: readonly BlockContents[],
+  level: number,
+  keepSeries: (labels: Labels) => boolean = () => true,
+): Promise<BlockData | undefined> {
+  // Series: the union of the inputs' kept label sets, sorted by key.
   const seriesByKey = new Map<string, { labels: Labels; parts: [input: number, series: number][] }>();
   inputs.forEach((input, i) => {
     input.series.labels.forEach((labels, s) => {
+      if (!keepSeries(labels)) return;
       const key = labelsKey(labels);
       const entry = seriesByKey.get(key);
       if (entry) entry.parts.push([i, s]);
@@ -115,12 +97,48 @@ export async function mergeBlocks(inputs: readonly BlockContents[], level: numbe
   });
   const keys = [...seriesByKey.keys()].sort();
 
+  // Rows and samples kept, and the partitions they use.
   let rowCount = 0;
   let sampleCount = 0;
-  for (const input of inputs) {
-    rowCount += input.profiles.timeMs.length;
-    sampleCount += input.samples.stack.length;
+  const used = inputs.map((input) => new Uint8Array(input.partitions.length));
+  for (const { parts } of seriesByKey.values()) {
+    for (const [i, s] of parts) {
+      const { rowStart } = inputs[i].series;
+      const p = inputs[i].profiles;
+      rowCount += rowStart[s + 1] - rowStart[s];
+      sampleCount += p.sampleStart[rowStart[s + 1]] - p.sampleStart[rowStart[s]];
+      for (let r = rowStart[s]; r < rowStart[s + 1]; r++) used[i][p.partition[r]] = 1;
+    }
   }
+  if (rowCount === 0) return undefined;
+
+  // Partitions by name; per input and input partition: output partition and node remap.
+  const partitionIds = new Map<string, number>();
+  const outPartitions: { name: string; symbols: PartitionSymbols; tree: StackTree }[] = [];
+  const partitionRemap: Int32Array[] = [];
+  const nodeRemap: Int32Array[][] = [];
+  for (const [i, input] of inputs.entries()) {
+    const pRemap = new Int32Array(input.partitions.length).fill(-1);
+    const nRemap: Int32Array[] = [];
+    for (const [p, part] of input.partitions.entries()) {
+      nRemap.push(new Int32Array(0));
+      if (!used[i][p]) continue;
+      let id = partitionIds.get(part.name);
+      if (id === undefined) {
+        id = outPartitions.length;
+        partitionIds.set(part.name, id);
+        outPartitions.push({ name: part.name, symbols: new PartitionSymbols(), tree: new StackTree() });
+      }
+      const out = outPartitions[id];
+      const locationRemap = out.symbols.importSymbols(columnsAsSource(part.symbols));
+      nRemap[p] = importStackTree(out.tree, part.tree, locationRemap);
+      pRemap[p] = id;
+      await yieldToEventLoop();
+    }
+    partitionRemap.push(pRemap);
+    nodeRemap.push(nRemap);
+  }
+
   const series: SeriesColumns = {
     labels: [],
     rowStart: new Uint32Array(keys.length + 1),
@@ -186,6 +204,7 @@ export async function mergeBlocks(inputs: readonly BlockContents[], level: numbe
   }
   series.rowStart[keys.length] = row;
   profiles.sampleStart[rowCount] = sample;
+  if (row !== rowCount || sample !== sampleCount) throw new Error('compaction: row or sample count mismatch');
 
   const partitions: BlockPartition[] = outPartitions.map((p) => ({
     name: p.name,

@@ -1,9 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabelName, type Labels, labelsKey, type Matcher, type StackValues } from '@emberscope/model';
+import {
+  LabelName,
+  type Labels,
+  labelsKey,
+  type Matcher,
+  matchLabels,
+  type StackValues,
+} from '@emberscope/model';
 import { numSampleTypes, type Profile } from '@emberscope/pprof';
 import {
   BLOCKS_PREFIX,
+  type BlockData,
   BlockReader,
   headBlockData,
   isBlockKey,
@@ -466,27 +474,72 @@ class EmbeddedEngine implements EmbeddedStorage {
     for (const block of plan.inputs) contents.push(await block.readAll());
     const data = await mergeBlocks(contents, plan.level);
     if (this.closed) return false;
-    const { info } = await writeBlock(this.store, data);
-    const block = await BlockReader.open(this.store, info, this.cache);
-    const list = this.blocks.get(tenant) ?? [];
-    this.blocks.set(tenant, [...list.filter((b) => !plan.inputs.includes(b)), block]);
-    this.compactions++;
-    const inputBytes = plan.inputs.reduce((n, b) => n + b.sizeBytes, 0);
+    const block = await this.replaceBlocks(tenant, plan.inputs, data, () => {
+      this.compactions++;
+    });
     this.logger.info(
       {
         tenant,
         level: plan.level,
         sources: plan.inputs.map((b) => b.id),
-        key: info.key,
-        profiles: block.toc.profileCount,
-        inputBytes,
-        bytes: info.size,
+        key: block?.key,
+        profiles: block?.toc.profileCount,
+        inputBytes: plan.inputs.reduce((n, b) => n + b.sizeBytes, 0),
+        bytes: block?.sizeBytes,
         ms: Date.now() - started,
       },
       'compacted blocks',
     );
-    await this.deleteBlockFiles(plan.inputs);
     return true;
+  }
+
+  /**
+   * Writes `data` as a block whose TOC lists the inputs as sources, swaps it for the inputs in one
+   * tick (`onSwap` runs in that tick), then deletes the inputs once no query reads them. Without
+   * data (nothing left), the inputs are just removed.
+   */
+  private async replaceBlocks(
+    tenant: string,
+    inputs: readonly BlockReader[],
+    data: BlockData | undefined,
+    onSwap: () => void = () => {},
+  ): Promise<BlockReader | undefined> {
+    let block: BlockReader | undefined;
+    if (data) {
+      const { info } = await writeBlock(this.store, data);
+      block = await BlockReader.open(this.store, info, this.cache);
+    }
+    const kept = (this.blocks.get(tenant) ?? []).filter((b) => !inputs.includes(b));
+    if (block) kept.push(block);
+    if (kept.length > 0) this.blocks.set(tenant, kept);
+    else this.blocks.delete(tenant);
+    onSwap();
+    await this.deleteBlockFiles(inputs);
+    return block;
+  }
+
+  // --- deletion --------------------------------------------------------------------------------
+
+  async deleteSeries(tenant: string, matchers: readonly Matcher[]): Promise<{ deletedProfiles: number }> {
+    if (this.closed) throw new Error('storage is closed');
+    // What was appended before this call is in blocks once this flush is done.
+    await this.flush();
+    return this.maintenance(async () => {
+      let deletedProfiles = 0;
+      for (const block of [...(this.blocks.get(tenant) ?? [])]) {
+        const rows = block.countRows(matchers);
+        if (rows === 0) continue;
+        const contents = await block.readAll();
+        const data = await mergeBlocks([contents], block.level, (labels) => !matchLabels(labels, matchers));
+        const result = await this.replaceBlocks(tenant, [block], data);
+        deletedProfiles += rows;
+        this.logger.info(
+          { tenant, key: block.key, replacedBy: result?.key, deletedProfiles: rows },
+          'deleted series from block',
+        );
+      }
+      return { deletedProfiles };
+    });
   }
 
   // --- retention -------------------------------------------------------------------------------

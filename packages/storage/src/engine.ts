@@ -176,6 +176,11 @@ export interface StorageEngine {
   profileStats(tenant: string): Promise<ProfileStats>;
   /** Blocks, head and disk use per tenant, for the status page and metrics. */
   report(): Promise<StorageReport>;
+  /**
+   * Deletes the matching series of the tenant: flushes the head, then rewrites every block holding
+   * them (crash-safe like a compaction). Profiles appended while it runs are kept.
+   */
+  deleteSeries(tenant: string, matchers: readonly Matcher[]): Promise<{ deletedProfiles: number }>;
   /** Runs compaction until no window is due (it also runs on a timer). */
   compact(): Promise<void>;
   /** Deletes blocks past the retention age, then the oldest blocks over the disk budget. */

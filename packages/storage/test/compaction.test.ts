@@ -611,6 +611,37 @@ describe('retention', () => {
   });
 });
 
+describe('deleteSeries', () => {
+  it('removes exactly the matching series from blocks and head, durably', async () => {
+    const requests = randomRequests(11, 200, 1);
+    const doomed = (r: AppendRequest) =>
+      r.tenant === 'anonymous' && r.series[0].labels.some((l) => l.name === 'pod' && l.value === 'p1');
+    const reference = await openEmbeddedStorage(options(await tempDir()));
+    await reference.append(requests.filter((r) => !doomed(r)));
+    const expected = await snapshot(reference);
+    await reference.close();
+
+    const dataDir = await tempDir();
+    const s = await openEmbeddedStorage(options(dataDir));
+    await appendInBlocks(s, requests.slice(0, 150), 50);
+    await s.compact();
+    await s.append(requests.slice(150));
+    expect(await s.deleteSeries('anonymous', [m('pod', '=', 'p1')])).toEqual({
+      deletedProfiles: requests.filter(doomed).length,
+    });
+    expect(await snapshot(s)).toEqual(expected);
+    expect(await s.deleteSeries('anonymous', [m('pod', '=', 'p1')])).toEqual({ deletedProfiles: 0 });
+    // Every series of a tenant: its blocks go away.
+    await s.deleteSeries('other', []);
+    expect(s.tenants()).toEqual(['anonymous']);
+    await s.close();
+    const reopened = await openEmbeddedStorage(options(dataDir));
+    expect(await snapshot(reopened)).toEqual(expected);
+    expect(reopened.tenants()).toEqual(['anonymous']);
+    await reopened.close();
+  });
+});
+
 describe('report', () => {
   it('lists blocks, head, WAL and time bounds per tenant, and totals', async () => {
     const dataDir = await tempDir();
