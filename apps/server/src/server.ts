@@ -7,7 +7,9 @@ import { sendConnectError } from './connect.js';
 import { ServerContext } from './context.js';
 import { createMetrics } from './metrics.js';
 import { registerIngestRoutes } from './routes/ingest.js';
+import { registerOgRoutes } from './routes/og.js';
 import { registerQuerierRoutes } from './routes/querier.js';
+import { registerRenderRoutes } from './routes/render.js';
 import { registerStatusRoutes } from './routes/status.js';
 
 export interface RunningServer {
@@ -92,6 +94,8 @@ export async function startServer(
   registerStatusRoutes(app, context);
   registerIngestRoutes(app, context);
   registerQuerierRoutes(app, context);
+  registerRenderRoutes(app, context);
+  registerOgRoutes(app, context);
 
   await app.listen({ host, port });
   const address = app.server.address();
