@@ -1,4 +1,7 @@
+import { stackValuesFromFolded } from '@emberscope/model';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ComputePool } from '../src/compute/pool.js';
+import { runTask } from '../src/compute/tasks.js';
 import { cpuType, startTestServer } from './helpers.js';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -331,5 +334,33 @@ describe('/pyroscope/render, /pyroscope/render-diff, tree operations', () => {
     }
     const diff = await getJson('/pyroscope/render-diff', diffQuery(objectsType, cpuType));
     expect(diff.body.message).toMatch(/different profile types/);
+  });
+});
+
+describe('tree-operation tasks on the compute pool', () => {
+  const pool = new ComputePool(1, 60_000);
+  afterAll(() => pool.close());
+
+  /** Enough distinct stacks to cross the inline threshold, so the work really goes to a worker. */
+  const big = (seed: number) => {
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++)
+      lines.push(`main;svc${i % 50};handler${(i * seed) % 400};leaf${i} ${1 + ((i + seed) % 7)}`);
+    return [stackValuesFromFolded(lines)];
+  };
+
+  test('a worker computes what the main thread computes', async () => {
+    const parts = big(1);
+    expect(parts[0].parent.length).toBeGreaterThan(50_000);
+    const focus = { parts, path: ['main', 'svc7'], maxNodes: 500 };
+    expect(await pool.run('focusFlameGraph', focus)).toEqual(runTask('focusFlameGraph', focus));
+    const sandwich = { parts, function: 'handler42', maxNodes: 500 };
+    const halves = await pool.run('sandwich', sandwich);
+    expect(halves).toEqual(runTask('sandwich', sandwich));
+    expect(halves.callers.total).toBe(halves.callees.total);
+    const table = { parts, sort: 'total' as const, limit: 20 };
+    expect(await pool.run('functionTable', table)).toEqual(runTask('functionTable', table));
+    const diff = { left: { parts }, right: { parts: big(3) }, normalize: true, limit: 50 };
+    expect(await pool.run('diffTable', diff)).toEqual(runTask('diffTable', diff));
   });
 });
