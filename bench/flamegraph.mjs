@@ -11,64 +11,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildFunctionTree, functionTable, toFlameGraph } from '@emberscope/model';
-import { rng } from './gen.mjs';
+import { callGraphStackValues, rng } from './gen.mjs';
 import { formatTable, machineInfo, measure } from './lib.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean' } } });
 const ITERATIONS = args.quick ? 3 : 9;
 const STACK_NODES = 1_000_000;
-
-function callGraphPartition({ seed, stackNodes, functions = 20_000, linesPerFunction = 4 }) {
-  const rand = rng(seed);
-  const names = Array.from(
-    { length: functions },
-    (_, i) => `github.com/acme/shop/internal/pkg${i % 211}.(*T${i % 97}).Method${i}`,
-  );
-  const locations = functions * linesPerFunction;
-  const locFrameStart = new Uint32Array(locations + 1);
-  const frames = [];
-  for (let loc = 0; loc < locations; loc++) {
-    locFrameStart[loc] = frames.length;
-    if (rand() < 0.1) frames.push(Math.floor(rand() * functions)); // inlined callee, innermost first
-    frames.push(Math.floor(loc / linesPerFunction));
-  }
-  locFrameStart[locations] = frames.length;
-  const callees = Array.from({ length: functions }, () =>
-    Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * functions)),
-  );
-  const parent = [];
-  const location = [];
-  const values = [];
-  const nodeOf = new Map();
-  while (parent.length < stackNodes) {
-    let fn = Math.floor(rand() * 3);
-    let node = -1;
-    const depth = 8 + Math.floor(rand() * 50);
-    for (let d = 0; d < depth; d++) {
-      const loc = fn * linesPerFunction + Math.floor(rand() ** 2 * linesPerFunction);
-      const key = (node + 1) * locations + loc;
-      let child = nodeOf.get(key);
-      if (child === undefined) {
-        child = parent.push(node) - 1;
-        location.push(loc);
-        values.push(0);
-        nodeOf.set(key, child);
-      }
-      node = child;
-      const options = callees[fn];
-      fn = options[Math.floor(rand() ** 3 * options.length)];
-    }
-    values[node] += 1 + Math.floor(rand() * 100);
-  }
-  return {
-    parent: Int32Array.from(parent),
-    location: Int32Array.from(location),
-    values: Float64Array.from(values),
-    locFrameStart,
-    locFrameName: Uint32Array.from(frames),
-    names,
-  };
-}
 
 function scatteredPartition({ seed, stackNodes, functions = 20_000 }) {
   const rand = rng(seed);
@@ -115,10 +63,10 @@ const baselineMs = await time(() => {
 record('baseline: 1 M dependent random loads (8 MiB table)', baselineMs, '1.00×');
 
 const inputs = [
-  ['call graph, 1 partition × 1 M stack nodes', [callGraphPartition({ seed: 1, stackNodes: STACK_NODES })]],
+  ['call graph, 1 partition × 1 M stack nodes', [callGraphStackValues({ seed: 1, stackNodes: STACK_NODES })]],
   [
     'call graph, 4 partitions × 250 k stack nodes',
-    [1, 2, 3, 4].map((seed) => callGraphPartition({ seed, stackNodes: STACK_NODES / 4 })),
+    [1, 2, 3, 4].map((seed) => callGraphStackValues({ seed, stackNodes: STACK_NODES / 4 })),
   ],
   ['scattered, 1 partition × 1 M stack nodes', [scatteredPartition({ seed: 1, stackNodes: STACK_NODES })]],
 ];
@@ -144,7 +92,7 @@ for (const maxNodes of [8192, 65_536, 1_048_576]) {
     `${fmt(shown)} nodes shown`,
   );
 }
-const smallTree = buildFunctionTree([callGraphPartition({ seed: 5, stackNodes: 8192 })]);
+const smallTree = buildFunctionTree([callGraphStackValues({ seed: 5, stackNodes: 8192 })]);
 record(
   `toFlameGraph of a ${fmt(smallTree.size)}-node tree (no truncation)`,
   await time(() => toFlameGraph(smallTree)),

@@ -178,3 +178,69 @@ function goProfile(service, kind, { samples = 1000, timeNanos = BigInt(Date.now(
   const raw = profile.encode();
   return { raw, gz: gzipSync(raw), samples: sampleList.length };
 }
+
+/**
+ * Synthetic StackValues, as storage hands them over after a merge: stacks sampled from a random call
+ * graph (`functions` functions, `linesPerFunction` locations each, 10% with an inlined frame) and
+ * inserted root first, so a new path gets consecutive ids, as in the storage stack tree. Paths are long
+ * and rarely shared: a pessimistic ~0.9 tree node per stack node. `sampleSeed` varies the sampled stacks
+ * over one call graph (e.g. two time ranges of one service).
+ */
+export function callGraphStackValues({
+  seed,
+  sampleSeed = seed,
+  stackNodes,
+  functions = 20_000,
+  linesPerFunction = 4,
+}) {
+  const rand = rng(seed);
+  const names = Array.from(
+    { length: functions },
+    (_, i) => `github.com/acme/shop/internal/pkg${i % 211}.(*T${i % 97}).Method${i}`,
+  );
+  const locations = functions * linesPerFunction;
+  const locFrameStart = new Uint32Array(locations + 1);
+  const frames = [];
+  for (let loc = 0; loc < locations; loc++) {
+    locFrameStart[loc] = frames.length;
+    if (rand() < 0.1) frames.push(Math.floor(rand() * functions));
+    frames.push(Math.floor(loc / linesPerFunction));
+  }
+  locFrameStart[locations] = frames.length;
+  const callees = Array.from({ length: functions }, () =>
+    Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * functions)),
+  );
+  const sample = rng(sampleSeed * 7919);
+  const parent = [];
+  const location = [];
+  const values = [];
+  const nodeOf = new Map();
+  while (parent.length < stackNodes) {
+    let fn = Math.floor(sample() * 3);
+    let node = -1;
+    const depth = 8 + Math.floor(sample() * 50);
+    for (let d = 0; d < depth; d++) {
+      const loc = fn * linesPerFunction + Math.floor(sample() ** 2 * linesPerFunction);
+      const key = (node + 1) * locations + loc;
+      let child = nodeOf.get(key);
+      if (child === undefined) {
+        child = parent.push(node) - 1;
+        location.push(loc);
+        values.push(0);
+        nodeOf.set(key, child);
+      }
+      node = child;
+      const options = callees[fn];
+      fn = options[Math.floor(sample() ** 3 * options.length)];
+    }
+    values[node] += 1 + Math.floor(sample() * 100);
+  }
+  return {
+    parent: Int32Array.from(parent),
+    location: Int32Array.from(location),
+    values: Float64Array.from(values),
+    locFrameStart,
+    locFrameName: Uint32Array.from(frames),
+    names,
+  };
+}

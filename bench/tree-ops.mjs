@@ -1,5 +1,5 @@
 // Benchmarks of the tree operations, diff and encodings of @emberscope/model on a large function tree.
-// Run after `npx tsc -b`: `node packages/model/bench/tree-ops.mjs [--quick]`.
+// Run after `npx tsc -b`: `node bench/tree-ops.mjs [--quick]`.
 // Writes bench/results/model-<date>.md.
 //
 // Input: the "call graph" tree of bench/flamegraph.mjs (1 M stack nodes sampled from a random call
@@ -26,72 +26,12 @@ import {
   toFlamebearer,
   toFlameGraph,
 } from '@emberscope/model';
-import { rng } from '../../../bench/gen.mjs';
-import { formatTable, machineInfo, measure } from '../../../bench/lib.mjs';
+import { callGraphStackValues } from './gen.mjs';
+import { formatTable, machineInfo, measure } from './lib.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean' } } });
 const ITERATIONS = args.quick ? 3 : 7;
 const STACK_NODES = 1_000_000;
-
-/** As in bench/flamegraph.mjs; `sampleSeed` varies the sampled stacks over one call graph. */
-function callGraphPartition({
-  seed,
-  sampleSeed = seed,
-  stackNodes,
-  functions = 20_000,
-  linesPerFunction = 4,
-}) {
-  const rand = rng(seed);
-  const names = Array.from(
-    { length: functions },
-    (_, i) => `github.com/acme/shop/internal/pkg${i % 211}.(*T${i % 97}).Method${i}`,
-  );
-  const locations = functions * linesPerFunction;
-  const locFrameStart = new Uint32Array(locations + 1);
-  const frames = [];
-  for (let loc = 0; loc < locations; loc++) {
-    locFrameStart[loc] = frames.length;
-    if (rand() < 0.1) frames.push(Math.floor(rand() * functions));
-    frames.push(Math.floor(loc / linesPerFunction));
-  }
-  locFrameStart[locations] = frames.length;
-  const callees = Array.from({ length: functions }, () =>
-    Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * functions)),
-  );
-  const sample = rng(sampleSeed * 7919);
-  const parent = [];
-  const location = [];
-  const values = [];
-  const nodeOf = new Map();
-  while (parent.length < stackNodes) {
-    let fn = Math.floor(sample() * 3);
-    let node = -1;
-    const depth = 8 + Math.floor(sample() * 50);
-    for (let d = 0; d < depth; d++) {
-      const loc = fn * linesPerFunction + Math.floor(sample() ** 2 * linesPerFunction);
-      const key = (node + 1) * locations + loc;
-      let child = nodeOf.get(key);
-      if (child === undefined) {
-        child = parent.push(node) - 1;
-        location.push(loc);
-        values.push(0);
-        nodeOf.set(key, child);
-      }
-      node = child;
-      const options = callees[fn];
-      fn = options[Math.floor(sample() ** 3 * options.length)];
-    }
-    values[node] += 1 + Math.floor(sample() * 100);
-  }
-  return {
-    parent: Int32Array.from(parent),
-    location: Int32Array.from(location),
-    values: Float64Array.from(values),
-    locFrameStart,
-    locFrameName: Uint32Array.from(frames),
-    names,
-  };
-}
 
 const time = async (fn) => (await measure('', fn, { warmup: 1, iterations: ITERATIONS })).medianMs;
 const fmt = (n) =>
@@ -103,8 +43,8 @@ function record(benchmark, ms, notes = '') {
 }
 
 const machineBefore = machineInfo();
-const leftPart = callGraphPartition({ seed: 1, stackNodes: STACK_NODES });
-const rightPart = callGraphPartition({ seed: 1, sampleSeed: 2, stackNodes: STACK_NODES });
+const leftPart = callGraphStackValues({ seed: 1, stackNodes: STACK_NODES });
+const rightPart = callGraphStackValues({ seed: 1, sampleSeed: 2, stackNodes: STACK_NODES });
 const left = buildFunctionTree([leftPart]);
 const right = buildFunctionTree([rightPart]);
 const n = `${fmt(left.size)}-node`;
