@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseScrapeConfigs, type ScrapeJobConfig } from './scrape/config.js';
 
 /**
  * Every server option is declared once here: its flag, environment variable, YAML key, default and
@@ -151,7 +153,10 @@ const options = [
 
 type Options = typeof options;
 type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean' ? boolean : number;
-export type ServerConfig = { [O in Options[number] as O['key']]: ValueOf<O['kind']> };
+export type ServerConfig = { [O in Options[number] as O['key']]: ValueOf<O['kind']> } & {
+  /** Pull mode: the validated `scrape_configs` section of the config file (file only, no flag). */
+  scrape_configs?: ScrapeJobConfig[];
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -228,7 +233,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
       throw new ConfigError(`config file ${configFile}: expected a mapping of option keys`);
     file = (parsed ?? {}) as Record<string, unknown>;
-    const known = new Set<string>(options.map((o) => o.key));
+    const known = new Set<string>([...options.map((o) => o.key), 'scrape_configs']);
     for (const key of Object.keys(file))
       if (!known.has(key)) throw new ConfigError(`config file ${configFile}: unknown key "${key}"`);
   }
@@ -244,7 +249,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     else config[spec.key] = spec.default;
   }
   parseListen(config.listen as string);
-  return config as ServerConfig;
+  const result = config as unknown as ServerConfig;
+  if (file.scrape_configs !== undefined) {
+    try {
+      result.scrape_configs = parseScrapeConfigs(file.scrape_configs, configFile!, dirname(configFile!));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
+  return result;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -267,6 +280,7 @@ function formatDefault(spec: OptionSpec): string {
   }
   if (spec.kind === 'duration' && typeof v === 'number') {
     for (const [unit, size] of [
+      ['d', 86_400_000],
       ['h', 3_600_000],
       ['m', 60_000],
       ['s', 1000],

@@ -11,6 +11,8 @@ import { registerOgRoutes } from './routes/og.js';
 import { registerQuerierRoutes } from './routes/querier.js';
 import { registerRenderRoutes } from './routes/render.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { registerTargetRoutes } from './routes/targets.js';
+import { createScrapeManager } from './scrape/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -96,6 +98,8 @@ export async function startServer(
   registerQuerierRoutes(app, context);
   registerRenderRoutes(app, context);
   registerOgRoutes(app, context);
+  const scrape = createScrapeManager(context);
+  registerTargetRoutes(app, context, scrape);
 
   await app.listen({ host, port });
   const address = app.server.address();
@@ -103,6 +107,7 @@ export async function startServer(
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
   context.state = 'ready';
   log.info({ url, dataDir: config.data_dir }, 'listening');
+  await scrape.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -112,6 +117,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         context.state = 'stopping';
+        await scrape.stop();
         await app.close();
         await context.compute.close();
         await storage.close();

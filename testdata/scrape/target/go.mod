@@ -1,0 +1,3 @@
+module emberscope.test/scrape/target
+
+go 1.22
