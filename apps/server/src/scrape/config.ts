@@ -312,7 +312,7 @@ export function parseScrapeConfigs(raw: unknown, source: string, baseDir: string
         fileSdConfigs.push({ files, refreshIntervalMs });
       });
     }
-    if (staticConfigs.length === 0 && fileSdConfigs.length === 0)
+    if (job.static_configs === undefined && job.file_sd_configs === undefined)
       fail('one of static_configs and file_sd_configs is required');
 
     const profiles = parseProfilingConfig(job.profiling_config, r);

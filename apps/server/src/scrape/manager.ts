@@ -186,17 +186,16 @@ class ProfileLoop {
       error = errorMessage(err, timeoutMs, url);
     }
     if (this.abort.signal.aborted) return;
+    const previousError = this.scrapes === 0 ? undefined : this.lastError;
     this.scrapes++;
     this.lastScrapeMs = started;
     this.lastDurationMs = Date.now() - started;
     this.lastError = error;
-    if (error) {
-      this.failures++;
-      this.manager.log.debug(
-        { job: this.job.jobName, instance: this.target.instance, profile: this.profile.name, error },
-        'scrape failed',
-      );
-    }
+    if (error) this.failures++;
+    // Log changes of state only: a target down for hours must not log every interval.
+    const fields = { job: this.job.jobName, instance: this.target.instance, profile: this.profile.name };
+    if (error && error !== previousError) this.manager.log.warn({ ...fields, error }, 'scrape failed');
+    else if (!error && previousError) this.manager.log.info(fields, 'scrape recovered');
   }
 }
 
