@@ -1,5 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -388,5 +390,110 @@ describe('targets API', () => {
     expect(await res.json()).toContain('secured');
     expect(await list('team-c')).toEqual([]);
     expect((await list('team-b', '?job=dead')).map((t) => t.job)).toEqual(['dead']);
+  });
+});
+
+describe('https targets', () => {
+  let dir: string;
+  let server: ReturnType<typeof createHttpsServer>;
+  let s: Awaited<ReturnType<typeof startTestServer>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'emberscope-stls-'));
+    // One self-signed certificate serves as CA, server and client certificate.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=scrape.test',
+        '-addext',
+        'subjectAltName=DNS:scrape.test',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(dir, 'key.pem'));
+    const body = encodeProfile(
+      new ProfileBuilder({
+        sampleTypes: [['goroutine', 'count']],
+        periodType: ['goroutine', 'count'],
+        period: 1,
+      })
+        .addSample(['runtime.main', 'main.main'], [1])
+        .build(),
+    );
+    server = createHttpsServer(
+      { cert, key, ca: cert, requestCert: true, rejectUnauthorized: true },
+      (_req, res) => res.end(body),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const job = (name: string, tls: Record<string, unknown>) => ({
+      job_name: name,
+      scheme: 'https',
+      scrape_interval: '1s',
+      tls_config: tls,
+      static_configs: [{ targets: [address] }],
+      profiling_config: {
+        pprof_config: Object.fromEntries(
+          ['process_cpu', 'memory', 'mutex', 'block'].map((p) => [p, { enabled: false }]),
+        ),
+      },
+    });
+    const scrape_configs = parseScrapeConfigs(
+      [
+        job('verified', {
+          ca_file: 'cert.pem',
+          cert_file: 'cert.pem',
+          key_file: 'key.pem',
+          server_name: 'scrape.test',
+        }),
+        job('insecure', { insecure_skip_verify: true, cert_file: 'cert.pem', key_file: 'key.pem' }),
+        job('untrusted', { cert_file: 'cert.pem', key_file: 'key.pem', server_name: 'scrape.test' }),
+        job('no-client-cert', { ca_file: 'cert.pem', server_name: 'scrape.test' }),
+      ],
+      'test',
+      dir,
+    );
+    s = await startTestServer({ scrape_configs });
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('ca_file, cert_file/key_file, server_name and insecure_skip_verify', async () => {
+    const deadline = Date.now() + 10_000;
+    let targets: TargetHealth[] = [];
+    while (Date.now() < deadline) {
+      const res = await fetch(`${s.url}/api/v1/targets`);
+      targets = ((await res.json()) as { data: { activeTargets: TargetHealth[] } }).data.activeTargets;
+      if (targets.every((t) => t.health !== 'unknown')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const byJob = Object.fromEntries(targets.map((t) => [t.job, t]));
+    expect(byJob.verified).toMatchObject({ health: 'up', lastError: '' });
+    expect(byJob.insecure).toMatchObject({ health: 'up', lastError: '' });
+    expect(byJob.untrusted.health).toBe('down');
+    expect(byJob.untrusted.lastError).toMatch(
+      /^goroutine: TLS certificate of 127\.0\.0\.1:\d+ not accepted: self-signed certificate$/,
+    );
+    expect(byJob['no-client-cert'].health).toBe('down');
+    expect(byJob['no-client-cert'].lastError).toMatch(
+      /TLS handshake with 127\.0\.0\.1:\d+ failed: .*certificate required/,
+    );
   });
 });

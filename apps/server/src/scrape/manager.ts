@@ -59,6 +59,10 @@ function errorMessage(err: unknown, timeoutMs: number, url: URL): string {
   if (err instanceof PprofError) return `invalid pprof from ${url.pathname}: ${err.message}`;
   if (e?.code === 'ECONNREFUSED') return `connection refused (${url.host})`;
   if (e?.code === 'ECONNRESET') return `connection reset by ${url.host}`;
+  const ssl = /SSL routines:[^:]*:([^:]+):/.exec(e?.message ?? '');
+  if (ssl) return `TLS handshake with ${url.host} failed: ${ssl[1]}`;
+  if (e?.code && /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO/.test(e.code))
+    return `TLS certificate of ${url.host} not accepted: ${e.message}`;
   return e?.message ?? String(err);
 }
 
