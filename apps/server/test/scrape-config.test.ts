@@ -12,6 +12,7 @@ import {
   CumulativeDelta,
   parseScrapeConfigs,
   parseTargetFile,
+  scrapeOffset,
   type TargetHealth,
 } from '../src/scrape/index.js';
 import { startTestServer } from './helpers.js';
@@ -495,5 +496,85 @@ describe('https targets', () => {
     expect(byJob['no-client-cert'].lastError).toMatch(
       /TLS handshake with 127\.0\.0\.1:\d+ failed: .*certificate required/,
     );
+  });
+});
+
+describe('scheduling', () => {
+  test('targets are spread over the interval by a stable offset', () => {
+    const offsets = Array.from({ length: 200 }, (_, i) => scrapeOffset('job', `10.0.0.${i}:6060`, 15_000));
+    expect(offsets).toEqual(
+      Array.from({ length: 200 }, (_, i) => scrapeOffset('job', `10.0.0.${i}:6060`, 15_000)),
+    );
+    const buckets = new Set(offsets.map((o) => Math.floor(o / 1500)));
+    expect(buckets.size).toBe(10);
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...offsets)).toBeLessThan(15_000);
+  });
+
+  test('a slow target skips ticks instead of piling up scrapes', async () => {
+    const body = encodeProfile(
+      new ProfileBuilder({
+        sampleTypes: [
+          ['samples', 'count'],
+          ['cpu', 'nanoseconds'],
+        ],
+        periodType: ['cpu', 'nanoseconds'],
+        period: 10_000_000,
+      })
+        .addSample(['main', 'work'], [1, 10_000_000])
+        .build(),
+    );
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const seconds: string[] = [];
+    // Answers the CPU profile after 2.5 s: longer than the 2 s interval, within the 2 s + 1 s timeout.
+    const slow = createServer((req, res) => {
+      seconds.push(new URL(req.url ?? '/', 'http://x').searchParams.get('seconds') ?? '');
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end(body);
+      }, 2500);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const scrape_configs = parseScrapeConfigs(
+      [
+        {
+          job_name: 'slow',
+          scrape_interval: '2s',
+          static_configs: [{ targets: [address] }],
+          profiling_config: {
+            pprof_config: Object.fromEntries(
+              ['memory', 'goroutine', 'mutex', 'block'].map((p) => [p, { enabled: false }]),
+            ),
+          },
+        },
+      ],
+      'test',
+      '.',
+    );
+    const s = await startTestServer({ scrape_configs });
+    try {
+      let cpu: TargetHealth['profiles'][number] | undefined;
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const res = await fetch(`${s.url}/api/v1/targets`);
+        cpu = ((await res.json()) as { data: { activeTargets: TargetHealth[] } }).data.activeTargets[0]
+          ?.profiles[0];
+        if (cpu && cpu.scrapes >= 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(cpu).toMatchObject({ name: 'process_cpu', health: 'up', lastError: '' });
+      expect(cpu!.skippedTicks).toBeGreaterThanOrEqual(1);
+      expect(cpu!.lastScrapeDurationMs).toBeGreaterThanOrEqual(2400);
+      expect(maxInFlight).toBe(1);
+      expect(seconds.every((v) => v === '1')).toBe(true);
+    } finally {
+      await s.stop();
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ export {
 } from './config.js';
 export { CumulativeDelta } from './delta.js';
 export { parseTargetFile } from './discovery.js';
-export { type ProfileHealth, ScrapeManager, type TargetHealth } from './manager.js';
+export { type ProfileHealth, ScrapeManager, scrapeOffset, type TargetHealth } from './manager.js';
 
 /**
  * The scrape manager of a server: scraped profiles go through the same pipeline as the Push API

@@ -222,9 +222,7 @@ class Target {
   }
 
   start(): void {
-    // Spread targets over the interval with a stable offset, so they are not all scraped at once.
-    const hash = createHash('sha256').update(`${this.job.jobName}\u0000${this.key}`).digest();
-    const offset = hash.readUInt32BE(0) % this.job.intervalMs;
+    const offset = scrapeOffset(this.job.jobName, this.key, this.job.intervalMs);
     for (const loop of this.loops) loop.start(offset);
   }
 
@@ -263,6 +261,15 @@ class Target {
       profiles,
     };
   }
+}
+
+/**
+ * Where in each interval a target is scraped: a stable hash of the job and target, so targets are spread
+ * over the interval instead of all being scraped at once, and a target keeps its phase across restarts.
+ */
+export function scrapeOffset(jobName: string, targetKey: string, intervalMs: number): number {
+  const hash = createHash('sha256').update(`${jobName}\u0000${targetKey}`).digest();
+  return hash.readUInt32BE(0) % intervalMs;
 }
 
 /** The labels of a discovered target: `job`, `instance` (host:port), `service_name`, and its own labels. */
