@@ -80,7 +80,8 @@ export class Client {
       res = await fetch(url, {
         method,
         headers: { ...this.headers, ...opts.headers },
-        body: opts.body,
+        // fetch sends Uint8Array bodies as they are; the DOM typings of some setups only list BufferSource.
+        body: opts.body as string | undefined,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

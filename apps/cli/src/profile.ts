@@ -42,11 +42,7 @@ export async function resolveQuery(
   const parts = type.split(':');
   if (parts.length === 5 || parts.length === 6)
     return { profileTypeId: type, selector, text: `${type}${selector}` };
-  const res = await client.querier<ProfileTypesResponse>('ProfileTypes', {
-    start: range.start,
-    end: range.end,
-  });
-  const ids = (res.profileTypes ?? []).map((p) => p.ID);
+  const ids = await profileTypesOf(client, selector, range);
   const matches = [
     ids.filter((id) => id.startsWith(`${type}:`)),
     ids.filter((id) => id.split(':')[1] === type),
@@ -61,6 +57,30 @@ export async function resolveQuery(
       `profile type ${JSON.stringify(type)} is ambiguous: use one of ${matches.join(', ')}`,
     );
   return { profileTypeId: matches[0], selector, text: `${matches[0]}${selector}` };
+}
+
+/** The profile type IDs of the series that match `selector` (all of the tenant's for `{}`). */
+export async function profileTypesOf(
+  client: Client,
+  selector: string,
+  range: { start: number; end: number },
+): Promise<string[]> {
+  if (selector.replace(/\s/g, '') === '{}') {
+    const res = await client.querier<ProfileTypesResponse>('ProfileTypes', range);
+    return (res.profileTypes ?? []).map((p) => p.ID).sort();
+  }
+  const res = await client.querier<{ labelsSet?: { labels?: { name: string; value: string }[] }[] }>(
+    'Series',
+    {
+      matchers: [selector],
+      labelNames: ['__profile_type__'],
+      ...range,
+    },
+  );
+  const ids = new Set<string>();
+  for (const set of res.labelsSet ?? [])
+    for (const l of set.labels ?? []) if (l.name === '__profile_type__') ids.add(l.value);
+  return [...ids].sort();
 }
 
 /** A function's flat (self) and cumulative (total) value. */

@@ -1,6 +1,7 @@
 import { outputOption, timeRangeOf, timeRangeOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { ExitCode, NoDataError, UsageError } from '../errors.js';
+import { profileTypesOf } from '../profile.js';
 
 const what = ['profile-types', 'label-names', 'label-values', 'series'] as const;
 
@@ -17,7 +18,7 @@ export const queryCommand: Command = {
   summary: 'list profile types, label names, label values or series',
   usage: 'emberscope query profile-types|label-names|label-values NAME|series [options]',
   description: `Asks the server's querier.v1.QuerierService (the Pyroscope query API) what it holds in a time range:
-  profile-types        profile type IDs, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds
+  profile-types        profile type IDs, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds (of --selector)
   label-names          label names of the series that match --selector
   label-values NAME    values of label NAME
   series               the label sets of the series that match --selector
@@ -64,9 +65,11 @@ Examples:
     let json: unknown;
     switch (kind) {
       case 'profile-types': {
-        const res = await client.querier<{ profileTypes?: { ID: string }[] }>('ProfileTypes', range);
-        json = res.profileTypes ?? [];
-        items = (res.profileTypes ?? []).map((t) => t.ID).sort();
+        const ids = new Set<string>();
+        for (const selector of matchers.length ? matchers : ['{}'])
+          for (const id of await profileTypesOf(client, selector, range)) ids.add(id);
+        items = [...ids].sort();
+        json = items;
         break;
       }
       case 'label-names':

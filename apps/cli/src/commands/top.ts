@@ -94,7 +94,7 @@ Examples:
     const result = await functionTable(client, q, range, sort, limit);
     if (!(result.total > 0) || result.functions.length === 0)
       throw new NoDataError(`no data for ${q.text} in this range`);
-    const { unit, format } = unitFormatter(q.profileTypeId, result.total);
+    const { format } = unitFormatter(q.profileTypeId, result.total);
     if (output === 'json') {
       console.log(
         JSON.stringify({
@@ -120,7 +120,7 @@ Examples:
       ];
     });
     console.log(
-      `Showing top ${result.functions.length} of ${result.count} functions by ${sort === 'self' ? 'flat' : 'cum'}, ${format(result.total)} total (${unit})`,
+      `Showing top ${result.functions.length} of ${result.count} functions by ${sort === 'self' ? 'flat' : 'cum'}; total ${format(result.total)}`,
     );
     console.log(table(['flat', 'flat%', 'sum%', 'cum', 'cum%', 'name'], rows));
     return ExitCode.Ok;
