@@ -12,6 +12,7 @@ import { registerQuerierRoutes } from './routes/querier.js';
 import { registerRenderRoutes } from './routes/render.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerTargetRoutes } from './routes/targets.js';
+import { registerUiRoutes } from './routes/ui.js';
 import { createScrapeManager } from './scrape/index.js';
 
 export interface RunningServer {
@@ -98,6 +99,7 @@ export async function startServer(
   registerQuerierRoutes(app, context);
   registerRenderRoutes(app, context);
   registerOgRoutes(app, context);
+  registerUiRoutes(app);
   const scrape = createScrapeManager(context);
   registerTargetRoutes(app, context, scrape);
 

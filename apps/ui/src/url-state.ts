@@ -1,0 +1,74 @@
+import type { SortKey } from './table-data.js';
+
+/**
+ * Everything a view shows lives in the URL, so a reload or a shared link reopens it exactly. Parameter names follow
+ * Pyroscope's (`query`, `from`, `until`) so links between the two stay familiar.
+ */
+export type ViewMode = 'both' | 'graph' | 'table';
+
+export interface ViewState {
+  /** `<profile type ID>{selector}`; empty until the user (or the defaults) picked one. */
+  query: string;
+  from: string;
+  until: string;
+  search: string;
+  regex: boolean;
+  /** Zoomed node, as function names from the root. */
+  focus: string[];
+  view: ViewMode;
+  sort: SortKey;
+  sortDesc: boolean;
+  bottomUp: boolean;
+  maxNodes: number;
+}
+
+export const DEFAULT_STATE: ViewState = {
+  query: '',
+  from: 'now-1h',
+  until: 'now',
+  search: '',
+  regex: false,
+  focus: [],
+  view: 'both',
+  sort: 'self',
+  sortDesc: true,
+  bottomUp: false,
+  maxNodes: 8192,
+};
+
+/** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
+const PATH_SEP = '\u241f'; // ␟ SYMBOL FOR UNIT SEPARATOR
+
+export function toSearchParams(s: ViewState): URLSearchParams {
+  const p = new URLSearchParams();
+  if (s.query) p.set('query', s.query);
+  p.set('from', s.from);
+  p.set('until', s.until);
+  if (s.search) p.set('search', s.search);
+  if (s.regex) p.set('regex', '1');
+  if (s.focus.length > 0) p.set('focus', s.focus.join(PATH_SEP));
+  if (s.view !== DEFAULT_STATE.view) p.set('view', s.view);
+  if (s.sort !== DEFAULT_STATE.sort || !s.sortDesc) p.set('sort', `${s.sort}${s.sortDesc ? '' : ':asc'}`);
+  if (s.bottomUp) p.set('bottomUp', '1');
+  if (s.maxNodes !== DEFAULT_STATE.maxNodes) p.set('maxNodes', String(s.maxNodes));
+  return p;
+}
+
+export function fromSearchParams(p: URLSearchParams): ViewState {
+  const view = p.get('view');
+  const [sortKey, sortDir] = (p.get('sort') ?? '').split(':');
+  const maxNodes = Number(p.get('maxNodes'));
+  return {
+    query: p.get('query') ?? DEFAULT_STATE.query,
+    from: p.get('from') || DEFAULT_STATE.from,
+    until: p.get('until') || DEFAULT_STATE.until,
+    search: p.get('search') ?? '',
+    regex: p.get('regex') === '1',
+    focus: p.get('focus') ? (p.get('focus') as string).split(PATH_SEP) : [],
+    view: view === 'graph' || view === 'table' ? view : 'both',
+    sort: sortKey === 'name' || sortKey === 'total' ? sortKey : 'self',
+    sortDesc: sortDir !== 'asc',
+    bottomUp: p.get('bottomUp') === '1',
+    maxNodes: Number.isInteger(maxNodes) && maxNodes > 0 ? maxNodes : DEFAULT_STATE.maxNodes,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The server's HTTP APIs, and only those: the UI never reads storage. Connect JSON for metadata and series
+ * (times in ms, int64 as strings), `/pyroscope/render` for flame graphs (flamebearer JSON).
+ */
+import type { Flamebearer } from '../src/flamebearer.js';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+async function check(res: Response): Promise<Response> {
+  if (res.ok) return res;
+  let message = `${res.status} ${res.statusText}`;
+  try {
+    const body = (await res.json()) as { message?: string };
+    if (body.message) message = body.message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  throw new ApiError(message, res.status);
+}
+
+async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(`/querier.v1.QuerierService/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return (await check(res)).json() as Promise<T>;
+}
+
+export interface Label {
+  name: string;
+  value: string;
+}
+
+export async function profileTypes(startMs: number, endMs: number, signal?: AbortSignal): Promise<string[]> {
+  const r = await connect<{ profileTypes?: Array<{ ID: string }> }>(
+    'ProfileTypes',
+    { start: startMs, end: endMs },
+    signal,
+  );
+  return (r.profileTypes ?? []).map((t) => t.ID);
+}
+
+/** Every (service, profile type) pair with data in the range. */
+export async function servicesAndTypes(
+  startMs: number,
+  endMs: number,
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
+  const r = await connect<{ labelsSet?: Array<{ labels?: Label[] }> }>(
+    'Series',
+    { start: startMs, end: endMs, labelNames: ['service_name', '__profile_type__'] },
+    signal,
+  );
+  const out = new Map<string, string[]>();
+  for (const set of r.labelsSet ?? []) {
+    const labels = set.labels ?? [];
+    const service = labels.find((l) => l.name === 'service_name')?.value ?? '';
+    const type = labels.find((l) => l.name === '__profile_type__')?.value;
+    if (!type) continue;
+    const list = out.get(service) ?? [];
+    if (!list.includes(type)) list.push(type);
+    out.set(service, list);
+  }
+  return out;
+}
+
+export async function labelNames(selector: string, startMs: number, endMs: number): Promise<string[]> {
+  const r = await connect<{ names?: string[] }>('LabelNames', {
+    matchers: [selector],
+    start: startMs,
+    end: endMs,
+  });
+  return (r.names ?? []).filter((n) => !n.startsWith('__'));
+}
+
+export async function labelValues(
+  name: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+): Promise<string[]> {
+  const r = await connect<{ names?: string[] }>('LabelValues', {
+    name,
+    matchers: [selector],
+    start: startMs,
+    end: endMs,
+  });
+  return r.names ?? [];
+}
+
+export interface SeriesPoints {
+  timestampsMs: number[];
+  values: number[];
+}
+
+export async function selectSeries(
+  profileTypeId: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+  stepSeconds: number,
+  signal?: AbortSignal,
+): Promise<SeriesPoints> {
+  const r = await connect<{ series?: Array<{ points?: Array<{ value?: number; timestamp: string }> }> }>(
+    'SelectSeries',
+    { profileTypeID: profileTypeId, labelSelector: selector, start: startMs, end: endMs, step: stepSeconds },
+    signal,
+  );
+  // Without groupBy there is at most one series; sum defensively.
+  const sums = new Map<number, number>();
+  for (const s of r.series ?? [])
+    for (const p of s.points ?? []) {
+      const t = Number(p.timestamp);
+      sums.set(t, (sums.get(t) ?? 0) + (p.value ?? 0));
+    }
+  const timestampsMs = [...sums.keys()].sort((a, b) => a - b);
+  return { timestampsMs, values: timestampsMs.map((t) => sums.get(t) ?? 0) };
+}
+
+export interface RenderResponse {
+  flamebearer: Flamebearer;
+  metadata: { units: string; name: string; sampleRate: number };
+}
+
+export interface RenderParams {
+  query: string;
+  fromMs: number;
+  untilMs: number;
+  maxNodes: number;
+}
+
+export function renderUrl(
+  p: RenderParams,
+  extra: Record<string, string> = {},
+  path = '/pyroscope/render',
+): string {
+  const q = new URLSearchParams({
+    query: p.query,
+    from: String(p.fromMs),
+    until: String(p.untilMs),
+    maxNodes: String(p.maxNodes),
+    ...extra,
+  });
+  return `${path}?${q}`;
+}
+
+export async function render(p: RenderParams, signal?: AbortSignal): Promise<RenderResponse> {
+  const res = await fetch(renderUrl(p), { signal });
+  return (await check(res)).json() as Promise<RenderResponse>;
+}
+
+/** Exports through the original Pyroscope `/render` (format pprof, collapsed or html). */
+export function exportUrl(p: RenderParams, format: 'pprof' | 'collapsed' | 'html'): string {
+  return renderUrl(p, { format }, '/render');
+}

@@ -1,0 +1,889 @@
+/**
+ * The single view: query bar, timeline, flame graph and top table. State lives in the URL (src/url-state.ts);
+ * everything here wires DOM events to state changes and state changes to fetches and paints.
+ */
+import './style.css';
+import { colorsOfNames, packageOf } from '../src/colors.js';
+import {
+  decodeFlamebearer,
+  type Flamebearer,
+  type FlameTree,
+  isOtherNode,
+  nodeOfPath,
+  otherTotal,
+  pathOf,
+} from '../src/flamebearer.js';
+import {
+  formatPercent,
+  formatValue,
+  humanProfileType,
+  parseProfileTypeId,
+  timelineTitle,
+} from '../src/format.js';
+import { invertFlamebearer } from '../src/invert.js';
+import { compileSearch, exactSearch, matchedTicks, matchNames } from '../src/search.js';
+import {
+  MATCH_OPS,
+  type Matcher,
+  type MatchOp,
+  parseSelector,
+  printSelector,
+  SelectorError,
+  serviceOf,
+  splitQuery,
+  withService,
+} from '../src/selector.js';
+import { functionTable, sortRows } from '../src/table-data.js';
+import { presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
+import { DEFAULT_STATE, fromSearchParams, toSearchParams, type ViewState } from '../src/url-state.js';
+import * as api from './api.js';
+import { copyText, h, option } from './dom.js';
+import { FlameGraphView, type FlameStyle } from './flamegraph.js';
+import { onboardingPanel } from './onboarding.js';
+import { TopTable } from './table.js';
+import { Timeline } from './timeline.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Theme
+
+type Theme = 'light' | 'dark';
+const THEME_KEY = 'emberscope.theme';
+
+function initialTheme(): Theme {
+  const stored = localStorage.getItem(THEME_KEY);
+  if (stored === 'light' || stored === 'dark') return stored;
+  return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+function flameStyle(theme: Theme): FlameStyle {
+  return theme === 'dark'
+    ? {
+        text: '#1d1b19',
+        dimFill: '#3a3b40',
+        dimText: '#8a8a90',
+        otherFill: '#8d8f96',
+        rootFill: '#a9aab2',
+        background: '#17181c',
+        hoverStroke: '#ffffff',
+        highlightStroke: '#4da3ff',
+      }
+    : {
+        text: '#1d1b19',
+        dimFill: '#e4e4e7',
+        dimText: '#9a9aa0',
+        otherFill: '#b9bbc2',
+        rootFill: '#cfd0d6',
+        background: '#ffffff',
+        hoverStroke: '#1d1b19',
+        highlightStroke: '#1f6feb',
+      };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State
+
+let state: ViewState = fromSearchParams(new URLSearchParams(location.search));
+let theme: Theme = initialTheme();
+/** Zoom back stack: earlier focus paths, most recent last (Esc pops). */
+const zoomStack: string[][] = [];
+
+interface Loaded {
+  raw: Flamebearer;
+  tree: FlameTree;
+  colors: string[];
+  sampleUnit: string;
+  profileType: string;
+}
+let loaded: Loaded | undefined;
+let services = new Map<string, string[]>();
+let selectedName = -1;
+let inflight: AbortController | undefined;
+
+function writeUrl(push: boolean): void {
+  const url = `${location.pathname}?${toSearchParams(state)}`;
+  if (url === `${location.pathname}${location.search}`) return;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+function range(): { fromMs: number; untilMs: number } {
+  const now = Date.now();
+  let fromMs = resolveTime(state.from, now);
+  let untilMs = resolveTime(state.until, now);
+  if (!Number.isFinite(fromMs)) fromMs = now - 3600e3;
+  if (!Number.isFinite(untilMs)) untilMs = now;
+  if (untilMs <= fromMs) untilMs = fromMs + 1000;
+  return { fromMs, untilMs };
+}
+
+function matchersOf(): Matcher[] {
+  try {
+    return parseSelector(splitQuery(state.query).selector);
+  } catch {
+    return [];
+  }
+}
+
+function profileTypeOf(): string {
+  return splitQuery(state.query).profileType;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DOM skeleton
+
+const serviceSelect = h('select', { id: 'service', 'aria-label': 'Service' });
+const typeSelect = h('select', { id: 'profile-type', 'aria-label': 'Profile type' });
+const rangeSelect = h('select', { id: 'range', 'aria-label': 'Time range' });
+const fromInput = h('input', { type: 'datetime-local', id: 'from', 'aria-label': 'From', step: '1' });
+const untilInput = h('input', { type: 'datetime-local', id: 'until', 'aria-label': 'Until', step: '1' });
+const customRange = h('span', { class: 'custom-range' }, fromInput, '→', untilInput);
+const refreshButton = h('button', { id: 'refresh', title: 'Refresh (r)' }, '↻ Refresh');
+const themeButton = h('button', { id: 'theme', title: 'Toggle dark/light theme' });
+const chips = h('div', { class: 'chips' });
+const labelSelect = h('select', { id: 'filter-label', 'aria-label': 'Label' });
+const opSelect = h('select', { id: 'filter-op', 'aria-label': 'Operator' });
+const valueInput = h('input', {
+  id: 'filter-value',
+  list: 'filter-values',
+  placeholder: 'value',
+  'aria-label': 'Value',
+});
+const valueList = h('datalist', { id: 'filter-values' });
+const addFilterButton = h('button', { id: 'filter-add' }, 'Add filter');
+const selectorInput = h('input', {
+  id: 'selector',
+  class: 'selector-input',
+  spellcheck: 'false',
+  'aria-label': 'Label selector',
+  placeholder: '{service_name="my.service", region=~"eu-.*"}',
+});
+const selectorError = h('span', { class: 'error-text', id: 'selector-error' });
+const searchInput = h('input', {
+  id: 'search',
+  type: 'search',
+  placeholder: 'Search functions…  (/)',
+  spellcheck: 'false',
+  'aria-label': 'Search',
+});
+const regexToggle = h('input', { type: 'checkbox', id: 'regex' });
+const searchInfo = h('span', { class: 'search-info', id: 'search-info' });
+const viewButtons = h('div', { class: 'segmented', role: 'group', 'aria-label': 'View' });
+const bottomUpToggle = h('input', { type: 'checkbox', id: 'bottom-up' });
+const resetButton = h('button', { id: 'reset', title: 'Reset zoom' }, 'Reset');
+const backButton = h('button', { id: 'back', title: 'Back (Esc)' }, '← Back');
+const exportMenu = h('div', { class: 'export-items' });
+const exportDetails = h(
+  'details',
+  { class: 'export' },
+  h('summary', { class: 'button', id: 'export' }, 'Export ▾'),
+  exportMenu,
+);
+const breadcrumb = h('div', { class: 'breadcrumb', id: 'breadcrumb' });
+const truncationNote = h('div', { class: 'truncation', id: 'truncation', hidden: true });
+const statusLine = h('span', { class: 'status', id: 'status' });
+const tooltip = h('div', { class: 'tooltip', id: 'tooltip', hidden: true, role: 'tooltip' });
+const menu = h('div', { class: 'context-menu', id: 'context-menu', hidden: true, role: 'menu' });
+const messagePanel = h('div', { class: 'message', id: 'message', hidden: true });
+const loadingBar = h('div', { class: 'loading-bar', hidden: true });
+
+const flame = new FlameGraphView(
+  {
+    onHover: (node, x, y) => showTooltip(node, x, y),
+    onClick: (node) => zoomTo(node),
+    onContextMenu: (node, x, y) => openMenu(node, x, y),
+  },
+  flameStyle(theme),
+);
+const table = new TopTable({
+  onHover: (name) => flame.setHighlightName(name),
+  onSelect: (name) => selectFunction(name),
+  onSort: (key) => {
+    if (state.sort === key) state = { ...state, sortDesc: !state.sortDesc };
+    else state = { ...state, sort: key, sortDesc: key !== 'name' };
+    writeUrl(false);
+    renderTable();
+  },
+});
+const timeline = new Timeline({
+  onSelect: (fromMs, untilMs) => {
+    update({ from: String(fromMs), until: String(untilMs), focus: [] }, true);
+  },
+});
+
+const panes = h(
+  'div',
+  { class: 'panes', id: 'panes' },
+  table.element,
+  h('div', { class: 'flame-wrap' }, flame.element),
+);
+
+const app = h(
+  'div',
+  { class: 'app' },
+  h(
+    'header',
+    { class: 'topbar' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo' }, '▲'), 'Emberscope'),
+    h('label', { class: 'field' }, h('span', {}, 'Service'), serviceSelect),
+    h('label', { class: 'field' }, h('span', {}, 'Profile'), typeSelect),
+    h('div', { class: 'spacer' }),
+    h('label', { class: 'field' }, h('span', {}, 'Range'), rangeSelect),
+    customRange,
+    refreshButton,
+    themeButton,
+  ),
+  h(
+    'div',
+    { class: 'querybar' },
+    chips,
+    h('div', { class: 'add-filter' }, labelSelect, opSelect, valueInput, valueList, addFilterButton),
+    h('div', { class: 'raw-selector' }, selectorInput, selectorError),
+  ),
+  loadingBar,
+  h('section', { class: 'card timeline-card' }, timeline.element),
+  h(
+    'div',
+    { class: 'toolbar' },
+    h(
+      'div',
+      { class: 'search' },
+      searchInput,
+      h('label', { class: 'toggle' }, regexToggle, '.* regex'),
+      searchInfo,
+    ),
+    h('div', { class: 'spacer' }),
+    backButton,
+    resetButton,
+    h('label', { class: 'toggle' }, bottomUpToggle, 'Bottom-up'),
+    viewButtons,
+    exportDetails,
+  ),
+  breadcrumb,
+  truncationNote,
+  messagePanel,
+  panes,
+  h('footer', { class: 'footer' }, statusLine),
+  tooltip,
+  menu,
+);
+document.body.append(app);
+
+for (const op of MATCH_OPS) opSelect.append(option(op, op));
+labelSelect.append(option('', 'label…'));
+for (const p of RANGE_PRESETS) rangeSelect.append(option(p.from, p.label));
+rangeSelect.append(option('custom', 'Custom range…'));
+for (const [mode, label] of [
+  ['table', 'Table'],
+  ['both', 'Both'],
+  ['graph', 'Flame graph'],
+] as const) {
+  const b = h('button', { 'data-view': mode }, label);
+  b.addEventListener('click', () => update({ view: mode }, true));
+  viewButtons.append(b);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering of state
+
+function applyTheme(): void {
+  document.documentElement.dataset.theme = theme;
+  themeButton.textContent = theme === 'dark' ? '☀ Light' : '☾ Dark';
+  flame.setStyle(flameStyle(theme));
+  timeline.setColors(
+    theme === 'dark'
+      ? { axis: '#9a9aa3', grid: 'rgba(255,255,255,0.07)' }
+      : { axis: '#6b6b73', grid: 'rgba(0,0,0,0.07)' },
+  );
+}
+
+function toLocalInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60e3);
+  return d.toISOString().slice(0, 19);
+}
+
+function renderControls(): void {
+  const preset = presetLabel(state.from, state.until);
+  rangeSelect.value = preset ? state.from : 'custom';
+  customRange.hidden = preset !== undefined;
+  const { fromMs, untilMs } = range();
+  fromInput.value = toLocalInput(fromMs);
+  untilInput.value = toLocalInput(untilMs);
+  searchInput.value = state.search;
+  regexToggle.checked = state.regex;
+  bottomUpToggle.checked = state.bottomUp;
+  for (const b of viewButtons.children)
+    (b as HTMLElement).classList.toggle('active', (b as HTMLElement).dataset.view === state.view);
+  panes.dataset.view = state.view;
+  const matchers = matchersOf();
+  selectorInput.value = printSelector(matchers);
+  chips.replaceChildren(
+    ...matchers
+      .filter((m) => !(m.name === 'service_name' && m.op === '='))
+      .map((m) => {
+        const remove = h(
+          'button',
+          { class: 'chip-x', title: 'Remove filter', 'aria-label': `Remove ${m.name}` },
+          '×',
+        );
+        remove.addEventListener('click', () =>
+          setMatchers(matchersOf().filter((x) => x !== m && !sameMatcher(x, m))),
+        );
+        return h('span', { class: 'chip' }, `${m.name}${m.op}"${m.value}"`, remove);
+      }),
+  );
+  const service = serviceOf(matchers);
+  serviceSelect.replaceChildren(
+    ...[...services.keys()].sort().map((s) => option(s, s || '(no service_name)', s === service)),
+  );
+  const types = services.get(service ?? '') ?? [];
+  const current = profileTypeOf();
+  typeSelect.replaceChildren(
+    ...types
+      .slice()
+      .sort((a, b) => humanProfileType(a).localeCompare(humanProfileType(b)))
+      .map((t) => {
+        const o = option(t, humanProfileType(t), t === current);
+        o.title = t;
+        return o;
+      }),
+  );
+  backButton.disabled = zoomStack.length === 0 && state.focus.length === 0;
+  resetButton.disabled = state.focus.length === 0;
+}
+
+function sameMatcher(a: Matcher, b: Matcher): boolean {
+  return a.name === b.name && a.op === b.op && a.value === b.value;
+}
+
+function setMatchers(matchers: Matcher[]): void {
+  update({ query: `${profileTypeOf()}${printSelector(matchers)}`, focus: [] }, true);
+}
+
+function showMessage(kind: 'error' | 'empty' | 'onboarding' | 'none', content?: Node | string): void {
+  app.classList.toggle('onboarding-mode', kind === 'onboarding');
+  if (kind === 'none') {
+    messagePanel.hidden = true;
+    panes.hidden = false;
+    return;
+  }
+  messagePanel.hidden = false;
+  messagePanel.className = `message ${kind}`;
+  messagePanel.replaceChildren(content ?? '');
+  panes.hidden = true;
+}
+
+function setLoading(on: boolean): void {
+  loadingBar.hidden = !on;
+  document.body.classList.toggle('loading', on);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading
+
+async function loadServices(): Promise<void> {
+  const { fromMs, untilMs } = range();
+  services = await api.servicesAndTypes(fromMs, untilMs);
+  if (services.size === 0) {
+    // Nothing in this range: is there anything at all (last 30 days)?
+    const any = await api.servicesAndTypes(Date.now() - 30 * 86400e3, Date.now());
+    if (any.size === 0) {
+      showMessage('onboarding', onboardingPanel(location.origin));
+      return;
+    }
+    services = any;
+  }
+  if (!state.query || !profileTypeOf()) {
+    const names = [...services.keys()].sort();
+    const service = names[0];
+    const types = services.get(service) ?? [];
+    const type =
+      types.find((t) => t.startsWith('process_cpu:cpu:')) ??
+      types.find((t) => t.includes(':cpu:')) ??
+      types[0];
+    state = { ...state, query: `${type}${printSelector(withService([], service || undefined))}` };
+    writeUrl(false);
+  }
+}
+
+async function load(): Promise<void> {
+  inflight?.abort();
+  const ctl = new AbortController();
+  inflight = ctl;
+  setLoading(true);
+  try {
+    if (services.size === 0 || !state.query) await loadServices();
+    renderControls();
+    if (!state.query) return;
+    const profileType = profileTypeOf();
+    const selector = splitQuery(state.query).selector;
+    const { fromMs, untilMs } = range();
+    const step = stepSeconds(fromMs, untilMs);
+    const sampleUnit = parseProfileTypeId(profileType).sampleUnit;
+    const fmt = (v: number) => formatValue(v, sampleUnit);
+    const [series, rendered] = await Promise.all([
+      api.selectSeries(profileType, selector, fromMs, untilMs, step, ctl.signal),
+      api.render({ query: state.query, fromMs, untilMs, maxNodes: state.maxNodes }, ctl.signal),
+    ]);
+    if (ctl.signal.aborted) return;
+    timeline.setData({
+      ...series,
+      stepMs: step * 1000,
+      fromMs,
+      untilMs,
+      format: fmt,
+      title: `${timelineTitle(profileType)} · ${printSelector(matchersOf())}`,
+    });
+    const raw = rendered.flamebearer;
+    loaded = { raw, tree: decodeFlamebearer(raw), colors: colorsOfNames(raw.names), sampleUnit, profileType };
+    if (state.bottomUp) rebuildTree();
+    if (loaded.tree.count === 0 || loaded.tree.numTicks === 0) {
+      showMessage(
+        'empty',
+        h(
+          'div',
+          {},
+          h('h2', {}, 'No profiles match this query in the selected range'),
+          h('p', {}, 'Widen the time range, remove a label filter, or pick another service or profile type.'),
+          h(
+            'button',
+            { onclick: () => update({ from: 'now-7d', until: 'now' }, true) },
+            'Show the last 7 days',
+          ),
+        ),
+      );
+      return;
+    }
+    showMessage('none');
+    flame.setData(loaded.tree, loaded.colors);
+    applyTreeState();
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') return;
+    const retry = h('button', { onclick: () => load() }, 'Retry');
+    showMessage(
+      'error',
+      h(
+        'div',
+        {},
+        h('h2', {}, 'Could not load the profile'),
+        h('p', { class: 'error-text' }, (err as Error).message),
+        h('p', {}, 'Check the query and the server logs, then retry.'),
+        retry,
+      ),
+    );
+  } finally {
+    if (inflight === ctl) setLoading(false);
+  }
+}
+
+function rebuildTree(): void {
+  if (!loaded) return;
+  const fb = state.bottomUp ? invertFlamebearer(loaded.raw) : loaded.raw;
+  loaded.tree = decodeFlamebearer(fb);
+  flame.setData(loaded.tree, loaded.colors);
+}
+
+/** Focus, search and table: everything derived from the loaded tree and the state, without fetching. */
+function applyTreeState(): void {
+  if (!loaded) return;
+  const { tree } = loaded;
+  let zoom = state.focus.length > 0 ? nodeOfPath(tree, state.focus) : 0;
+  if (zoom < 0) zoom = 0;
+  flame.setZoom(zoom);
+  applySearch();
+  renderBreadcrumb(zoom);
+  renderTruncation();
+  renderExports();
+  renderControls();
+  statusLine.textContent = `${tree.count.toLocaleString()} nodes · ${tree.names.length.toLocaleString()} functions · painted in ${flame.lastPaintMs.toFixed(1)} ms`;
+}
+
+function currentZoom(): number {
+  if (!loaded) return 0;
+  const z = state.focus.length > 0 ? nodeOfPath(loaded.tree, state.focus) : 0;
+  return Math.max(z, 0);
+}
+
+let nameMatches: Uint8Array | undefined;
+
+function applySearch(): void {
+  if (!loaded) return;
+  const m = compileSearch({ text: state.search, regex: state.regex });
+  searchInput.classList.toggle('invalid', m !== undefined && 'error' in m);
+  if (m === undefined || 'error' in m) {
+    nameMatches = undefined;
+    searchInfo.textContent = m && 'error' in m ? `Invalid regex: ${m.error}` : '';
+  } else {
+    nameMatches = matchNames(loaded.tree.names, m);
+    const zoom = currentZoom();
+    const matched = matchedTicks(loaded.tree, nameMatches, zoom);
+    const whole = loaded.tree.total[zoom];
+    searchInfo.textContent = `${formatPercent(matched, whole)} of ${zoom === 0 ? 'total' : 'the zoomed frame'} matched · ${formatValue(matched, loaded.sampleUnit)}`;
+  }
+  flame.setSearch(nameMatches);
+  renderTable();
+}
+
+function renderTable(): void {
+  if (!loaded) return;
+  const zoom = currentZoom();
+  const { tree, colors, sampleUnit } = loaded;
+  let rows = functionTable(tree, zoom);
+  if (nameMatches) {
+    const nm = nameMatches;
+    rows = rows.filter((r) => nm[r.name] === 1);
+  }
+  table.setModel({
+    rows: sortRows(rows, tree.names, state.sort, state.sortDesc),
+    names: tree.names,
+    colors,
+    format: (v) => formatValue(v, sampleUnit),
+    whole: tree.total[zoom],
+    sort: state.sort,
+    desc: state.sortDesc,
+    selected: selectedName,
+  });
+}
+
+function renderBreadcrumb(zoom: number): void {
+  if (!loaded || zoom === 0) {
+    breadcrumb.replaceChildren();
+    breadcrumb.hidden = true;
+    return;
+  }
+  breadcrumb.hidden = false;
+  const path = pathOf(loaded.tree, zoom);
+  const parts: Node[] = [h('button', { class: 'crumb', onclick: () => focusPath([]) }, 'total')];
+  path.forEach((name, i) => {
+    parts.push(h('span', { class: 'sep' }, '›'));
+    parts.push(
+      h(
+        'button',
+        { class: 'crumb', title: name, onclick: () => focusPath(path.slice(0, i + 1)) },
+        shortName(name),
+      ),
+    );
+  });
+  breadcrumb.replaceChildren(h('span', { class: 'crumb-label' }, 'Zoomed into'), ...parts);
+}
+
+function shortName(name: string): string {
+  return name.length > 40 ? `…${name.slice(-38)}` : name;
+}
+
+function renderTruncation(): void {
+  if (!loaded) return;
+  const { nodes, ticks } = otherTotal(loaded.tree);
+  if (nodes === 0) {
+    truncationNote.hidden = true;
+    return;
+  }
+  truncationNote.hidden = false;
+  const more = h('button', {}, `Show up to ${(state.maxNodes * 4).toLocaleString()} nodes`);
+  more.addEventListener('click', () => update({ maxNodes: state.maxNodes * 4 }, true));
+  truncationNote.replaceChildren(
+    h('b', {}, 'Truncated. '),
+    `The server kept the ${state.maxNodes.toLocaleString()} largest frames; ${nodes.toLocaleString()} grey “other” frames hold the rest (${formatPercent(ticks, loaded.tree.numTicks)} of the total). `,
+    more,
+  );
+}
+
+function renderExports(): void {
+  if (!state.query) return;
+  const { fromMs, untilMs } = range();
+  const p = { query: state.query, fromMs, untilMs, maxNodes: state.maxNodes };
+  const png = h('button', { id: 'export-png' }, 'PNG image');
+  png.addEventListener('click', () => {
+    flame.canvas.toBlob((blob) => {
+      if (!blob) return;
+      const a = h('a', { href: URL.createObjectURL(blob), download: 'flamegraph.png' });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }, 'image/png');
+  });
+  exportMenu.replaceChildren(
+    h('span', { class: 'export-label' }, 'Export'),
+    png,
+    h(
+      'a',
+      { class: 'button', id: 'export-pprof', href: api.exportUrl(p, 'pprof'), download: 'profile.pb.gz' },
+      'pprof',
+    ),
+    h('a', { class: 'button', href: api.exportUrl(p, 'collapsed'), download: 'profile.folded' }, 'Collapsed'),
+    h('a', { class: 'button', href: api.exportUrl(p, 'html'), target: '_blank', rel: 'noopener' }, 'HTML'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Interactions
+
+/** Merges a partial state, writes the URL and refreshes what depends on the changed keys. */
+function update(patch: Partial<ViewState>, push: boolean): void {
+  const prev = state;
+  state = { ...state, ...patch };
+  if (patch.focus === undefined && (patch.query !== undefined || patch.from !== undefined))
+    zoomStack.length = 0;
+  writeUrl(push);
+  const refetch =
+    prev.query !== state.query ||
+    prev.from !== state.from ||
+    prev.until !== state.until ||
+    prev.maxNodes !== state.maxNodes;
+  if (refetch) {
+    if (patch.focus !== undefined && patch.focus.length === 0) zoomStack.length = 0;
+    void load();
+    return;
+  }
+  if (prev.bottomUp !== state.bottomUp) {
+    zoomStack.length = 0;
+    state = { ...state, focus: [] };
+    writeUrl(false);
+    rebuildTree();
+  }
+  renderControls();
+  applyTreeState();
+}
+
+function focusPath(path: string[]): void {
+  zoomStack.push(state.focus);
+  update({ focus: path }, true);
+}
+
+function zoomTo(node: number): void {
+  if (!loaded) return;
+  if (node === currentZoom() && node !== 0) {
+    zoomBack();
+    return;
+  }
+  if (isOtherNode(loaded.tree, node)) return;
+  focusPath(node === 0 ? [] : pathOf(loaded.tree, node));
+}
+
+function zoomBack(): void {
+  const prev = zoomStack.pop();
+  update({ focus: prev ?? [] }, true);
+}
+
+function selectFunction(name: number): void {
+  if (!loaded) return;
+  if (selectedName === name) {
+    selectedName = -1;
+    flame.setSelectedName(-1);
+    update({ search: '', regex: false }, true);
+    return;
+  }
+  selectedName = name;
+  flame.setSelectedName(name);
+  const s = exactSearch(loaded.tree.names[name]);
+  update({ search: s.text, regex: s.regex }, true);
+}
+
+function showTooltip(node: number, x: number, y: number): void {
+  if (!loaded || node < 0) {
+    tooltip.hidden = true;
+    return;
+  }
+  const { tree, sampleUnit, profileType } = loaded;
+  const name = tree.names[tree.name[node]];
+  const fmt = (v: number) => formatValue(v, sampleUnit);
+  const zoom = currentZoom();
+  const rows: Node[] = [];
+  const row = (label: string, v: number) =>
+    h(
+      'tr',
+      {},
+      h('th', {}, label),
+      h('td', {}, fmt(v)),
+      h('td', { class: 'pct' }, formatPercent(v, tree.numTicks)),
+      zoom !== 0 ? h('td', { class: 'pct' }, `${formatPercent(v, tree.total[zoom])} of zoom`) : undefined,
+    );
+  rows.push(row('Total', tree.total[node]), row('Self', tree.self[node]));
+  const other = isOtherNode(tree, node);
+  tooltip.replaceChildren(
+    h('div', { class: 'tt-title' }, node === 0 ? 'total' : other ? 'other' : name),
+    other
+      ? h(
+          'div',
+          { class: 'tt-note' },
+          `The callees of this frame that were too small to keep under maxNodes=${state.maxNodes}, merged by the server. Raise the node limit to see them.`,
+        )
+      : node !== 0
+        ? h('div', { class: 'tt-pkg' }, packageOf(name))
+        : h('div', { class: 'tt-pkg' }, humanProfileType(profileType)),
+    h('table', {}, ...rows),
+    h('div', { class: 'tt-hint' }, 'Click to zoom · right-click for more'),
+  );
+  tooltip.hidden = false;
+  const r = tooltip.getBoundingClientRect();
+  const left = x + 16 + r.width > window.innerWidth ? x - r.width - 12 : x + 16;
+  const top = y + 16 + r.height > window.innerHeight ? y - r.height - 12 : y + 16;
+  tooltip.style.transform = `translate(${Math.max(4, left)}px, ${Math.max(4, top)}px)`;
+}
+
+function openMenu(node: number, x: number, y: number): void {
+  if (!loaded) return;
+  const tree = loaded.tree;
+  const name = tree.names[tree.name[node]];
+  const item = (label: string, fn: () => void) =>
+    h(
+      'button',
+      {
+        role: 'menuitem',
+        onclick: () => {
+          closeMenu();
+          fn();
+        },
+      },
+      label,
+    );
+  menu.replaceChildren(
+    item('Focus on this subtree', () => zoomTo(node)),
+    item('Highlight every call site', () => {
+      const s = exactSearch(name);
+      selectedName = tree.name[node];
+      flame.setSelectedName(selectedName);
+      update({ search: s.text, regex: true }, true);
+    }),
+    item('Copy function name', () => void copyText(name)),
+    item('Reset view', () => focusPath([])),
+  );
+  menu.hidden = false;
+  menu.style.transform = `translate(${Math.min(x, window.innerWidth - 240)}px, ${Math.min(y, window.innerHeight - 160)}px)`;
+}
+
+function closeMenu(): void {
+  menu.hidden = true;
+}
+
+serviceSelect.addEventListener('change', () => {
+  const service = serviceSelect.value;
+  const types = services.get(service) ?? [];
+  const current = profileTypeOf();
+  const type = types.includes(current)
+    ? current
+    : (types.find((t) => t.includes(':cpu:')) ?? types[0] ?? current);
+  update({ query: `${type}${printSelector(withService([], service || undefined))}`, focus: [] }, true);
+});
+typeSelect.addEventListener('change', () => {
+  update({ query: `${typeSelect.value}${splitQuery(state.query).selector}`, focus: [] }, true);
+});
+rangeSelect.addEventListener('change', () => {
+  if (rangeSelect.value === 'custom') {
+    const { fromMs, untilMs } = range();
+    update({ from: String(fromMs), until: String(untilMs) }, true);
+  } else update({ from: rangeSelect.value, until: 'now', focus: [] }, true);
+});
+for (const input of [fromInput, untilInput])
+  input.addEventListener('change', () => {
+    const f = new Date(fromInput.value).getTime();
+    const u = new Date(untilInput.value).getTime();
+    if (Number.isFinite(f) && Number.isFinite(u) && u > f)
+      update({ from: String(f), until: String(u) }, true);
+  });
+refreshButton.addEventListener('click', () => {
+  services = new Map();
+  void load();
+});
+themeButton.addEventListener('click', () => {
+  theme = theme === 'dark' ? 'light' : 'dark';
+  localStorage.setItem(THEME_KEY, theme);
+  applyTheme();
+});
+selectorInput.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  try {
+    const matchers = parseSelector(selectorInput.value);
+    selectorError.textContent = '';
+    setMatchers(matchers);
+  } catch (err) {
+    selectorError.textContent = err instanceof SelectorError ? err.message : String(err);
+  }
+});
+labelSelect.addEventListener('focus', async () => {
+  const { fromMs, untilMs } = range();
+  const service = serviceOf(matchersOf());
+  const names = await api
+    .labelNames(printSelector(withService([], service)), fromMs, untilMs)
+    .catch(() => []);
+  const current = labelSelect.value;
+  labelSelect.replaceChildren(
+    option('', 'label…'),
+    ...names.filter((n) => n !== 'service_name').map((n) => option(n, n, n === current)),
+  );
+});
+labelSelect.addEventListener('change', async () => {
+  const { fromMs, untilMs } = range();
+  const values = labelSelect.value
+    ? await api
+        .labelValues(
+          labelSelect.value,
+          printSelector(withService([], serviceOf(matchersOf()))),
+          fromMs,
+          untilMs,
+        )
+        .catch(() => [])
+    : [];
+  valueList.replaceChildren(...values.map((v) => option(v, v)));
+  valueInput.value = values[0] ?? '';
+  valueInput.focus();
+});
+const addFilter = () => {
+  if (!labelSelect.value) return;
+  setMatchers([
+    ...matchersOf(),
+    { name: labelSelect.value, op: opSelect.value as MatchOp, value: valueInput.value },
+  ]);
+  valueInput.value = '';
+};
+addFilterButton.addEventListener('click', addFilter);
+valueInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') addFilter();
+});
+let searchTimer = 0;
+searchInput.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => {
+    selectedName = -1;
+    flame.setSelectedName(-1);
+    update({ search: searchInput.value }, false);
+  }, 150);
+});
+regexToggle.addEventListener('change', () => update({ regex: regexToggle.checked }, false));
+bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));
+resetButton.addEventListener('click', () => {
+  zoomStack.length = 0;
+  update({ focus: [] }, true);
+});
+backButton.addEventListener('click', () => zoomBack());
+document.addEventListener('click', (e) => {
+  if (!menu.hidden && !menu.contains(e.target as Node)) closeMenu();
+  if (exportDetails.open && !exportDetails.contains(e.target as Node)) exportDetails.open = false;
+});
+document.addEventListener('keydown', (e) => {
+  const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+  if (e.key === 'Escape') {
+    if (!menu.hidden) return closeMenu();
+    if (typing) return (e.target as HTMLElement).blur();
+    if (state.focus.length > 0 || zoomStack.length > 0) zoomBack();
+    return;
+  }
+  if (typing) return;
+  if (e.key === '/' || ((e.ctrlKey || e.metaKey) && e.key === 'f')) {
+    e.preventDefault();
+    searchInput.focus();
+    searchInput.select();
+  } else if (e.key === 'r') void load();
+});
+window.addEventListener('popstate', () => {
+  state = fromSearchParams(new URLSearchParams(location.search));
+  void load();
+});
+
+applyTheme();
+renderControls();
+void load();
+// For the browser tests and the benchmark: the painter's last frame cost.
+(window as unknown as { emberscope: unknown }).emberscope = {
+  flame,
+  state: () => state,
+  defaults: DEFAULT_STATE,
+};

@@ -1,0 +1,272 @@
+/**
+ * The web UI in a real browser (issue 4): Debian's Chromium driven by playwright-core against a real
+ * `emberscope server` process that serves the built UI (apps/ui/dist) and holds profiles ingested through
+ * `/ingest?format=pprof`. Covers the single view end to end: pickers, timeline brush, label filter, flame graph
+ * hover/search/zoom/Esc, the synced top table, URL state across a reload, the theme, and the empty state.
+ * Screenshots go to EMBERSCOPE_E2E_ARTIFACTS (default: <tmp>/emberscope-e2e-artifacts/ui).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuProfile } from '../support/profiles.js';
+import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
+
+const CHROMIUM = process.env.EMBERSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS =
+  process.env.EMBERSCOPE_E2E_ARTIFACTS ?? path.join(os.tmpdir(), 'emberscope-e2e-artifacts', 'ui');
+const UI_INDEX = path.join(REPO_ROOT, 'apps', 'ui', 'dist', 'index.html');
+const APP = `ui-e2e-${Math.random().toString(36).slice(2, 8)}`;
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
+/** Go-like stacks (root first) with a realistic spread of packages and depths. */
+function stacks(seed: number): Record<string, number> {
+  const handlers = ['checkout', 'cart', 'search', 'login', 'catalog', 'orders'];
+  const leaves = [
+    'encoding/json.Marshal;encoding/json.(*encodeState).marshal;reflect.Value.Field',
+    'database/sql.(*DB).QueryContext;github.com/lib/pq.(*conn).query;net.(*conn).Read;syscall.Syscall',
+    'compress/gzip.(*Writer).Write;compress/flate.(*compressor).deflate',
+    'runtime.mallocgc;runtime.(*mcache).nextFree',
+    'crypto/tls.(*Conn).Write;crypto/aes.(*aesCipherGCM).Seal',
+    'regexp.(*Regexp).FindAllString;regexp.(*machine).match',
+  ];
+  const out: Record<string, number> = {};
+  handlers.forEach((h, i) => {
+    leaves.forEach((leaf, j) => {
+      const base = `runtime.main;main.main;net/http.(*Server).Serve;net/http.(*conn).serve;github.com/acme/shop/api.(*Router).ServeHTTP;github.com/acme/shop/${h}.Handle`;
+      out[`${base};${leaf}`] = 1 + ((i * 7 + j * 13 + seed * 5) % 23) * (j === 0 ? 3 : 1);
+      out[`${base};github.com/acme/shop/${h}.validate;${leaf.split(';')[0]}`] = 1 + ((i + j + seed) % 5);
+    });
+  });
+  out['runtime.gcBgMarkWorker;runtime.gcDrain;runtime.scanobject'] = 40 + seed;
+  out['runtime.mcall;runtime.park_m;runtime.schedule;runtime.findRunnable'] = 12;
+  return out;
+}
+
+let server: RunningServer;
+let emptyServer: RunningServer;
+let browser: Browser;
+const t0 = Date.now();
+
+async function ingest(url: string, name: string, body: Buffer, atMs: number): Promise<void> {
+  const from = Math.floor(atMs / 1000);
+  const res = await fetch(
+    `${url}/ingest?name=${encodeURIComponent(name)}&from=${from}&until=${from + 10}&format=pprof`,
+    { method: 'POST', body },
+  );
+  expect(res.status, await res.text()).toBe(200);
+}
+
+async function openPage(url: string, theme: 'light' | 'dark' = 'light'): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as unknown as { errors: string[] }).errors = errors;
+  await page.addInitScript(`localStorage.setItem('emberscope.theme', ${JSON.stringify(theme)})`);
+  await page.goto(url);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<string> {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+const param = (page: Page, name: string) => new URL(page.url()).searchParams.get(name);
+
+/** Waits until the flame graph has painted a profile (the status line reports its node count). */
+async function waitForGraph(page: Page): Promise<void> {
+  await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')");
+  await page.waitForSelector('.tt-body .tt-row');
+}
+
+beforeAll(async () => {
+  if (!existsSync(UI_INDEX)) throw new Error(`${UI_INDEX} is missing: build the UI first (npm run build)`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [server, emptyServer] = await Promise.all([
+    startServer({ name: 'e2e-ui' }),
+    startServer({ name: 'e2e-ui-empty' }),
+  ]);
+  for (let i = 0; i < 8; i++) {
+    const at = t0 - (8 - i) * 120_000;
+    await ingest(
+      server.url,
+      `${APP}{env=prod,region=${i % 2 ? 'eu' : 'us'}}`,
+      cpuProfile(stacks(i), BigInt(at) * 1_000_000n),
+      at,
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([server?.stop(), emptyServer?.stop()]);
+  console.log(`UI screenshots in ${ARTIFACTS}`);
+});
+
+describe('web UI, single view', () => {
+  it('serves the UI at / and keeps API 404s as JSON', async () => {
+    const index = await fetch(`${server.url}/`);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const js = await fetch(`${server.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${server.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+    const missing = await fetch(`${server.url}/pyroscope/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'not_found' });
+  });
+
+  it('opens the single view: pickers, timeline, flame graph and table', async () => {
+    const page = await openPage(`${server.url}/`);
+    await waitForGraph(page);
+    expect(await page.locator('#service').inputValue()).toBe(APP);
+    expect(await page.locator('#profile-type option:checked').textContent()).toBe('CPU');
+    expect(param(page, 'query')).toBe(`${CPU}{service_name="${APP}"}`);
+    expect(await page.locator('.tt-body .tt-row').count()).toBeGreaterThan(10);
+    // Hover: the tooltip shows the full name, units and percentages.
+    const box = (await page.locator('.flame-overlay').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.4, box.y + 20 * 6 + 10);
+    await page.waitForSelector('#tooltip:not([hidden])');
+    const tip = (await page.locator('#tooltip').textContent()) ?? '';
+    expect(tip).toMatch(/Total.*\d+(\.\d+)? (ms|s).*%/s);
+    await shot(page, '01-single-view');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('searches, zooms with Esc back, filters by label, brushes the timeline, and restores it all on reload', async () => {
+    const page = await openPage(`${server.url}/`);
+    await waitForGraph(page);
+
+    // Search: dims non-matches, filters the table, reports the matched share.
+    await page.fill('#search', 'json');
+    await page.waitForFunction("/matched/.test(document.querySelector('#search-info')?.textContent ?? '')");
+    expect(param(page, 'search')).toBe('json');
+    const names = await page.locator('.tt-body .tt-row:visible .fn').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n.toLowerCase()).toContain('json');
+    await shot(page, '02-search');
+
+    // Table hover highlights, click selects (an exact regex search).
+    await page.fill('#search', '');
+    await expect.poll(() => param(page, 'search')).toBeNull();
+    await page.locator('.tt-body .tt-row').first().click();
+    expect(param(page, 'regex')).toBe('1');
+    expect(param(page, 'search')).toMatch(/^\^.*\$$/);
+    await page.locator('.tt-body .tt-row.selected').first().click(); // click again: deselect
+    expect(param(page, 'search')).toBeNull();
+
+    // Click-zoom into a frame at depth 6 (a handler), then Esc goes back.
+    const box = (await page.locator('.flame-overlay').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.3, box.y + 20 * 6 + 10);
+    await expect.poll(() => param(page, 'focus')).not.toBeNull();
+    const focus = param(page, 'focus')!;
+    expect(focus.split('\u241f')).toHaveLength(6);
+    expect(await page.locator('#breadcrumb').isVisible()).toBe(true);
+    await shot(page, '03-zoomed');
+    await page.mouse.move(box.x + 5, box.y - 40);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'focus')).toBeNull();
+
+    // Zoom again and search, then reload the URL: the same view comes back.
+    await page.mouse.click(box.x + box.width * 0.3, box.y + 20 * 6 + 10);
+    await expect.poll(() => param(page, 'focus')).not.toBeNull();
+    await page.fill('#search', 'Syscall');
+    await expect.poll(() => param(page, 'search')).toBe('Syscall');
+    const before = {
+      url: page.url(),
+      crumbs: await page.locator('#breadcrumb').textContent(),
+      info: await page.locator('#search-info').textContent(),
+      rows: await page.locator('.tt-body .tt-row:visible .fn').allTextContents(),
+    };
+    await page.reload();
+    await waitForGraph(page);
+    expect(page.url()).toBe(before.url);
+    expect(await page.locator('#search').inputValue()).toBe('Syscall');
+    expect(await page.locator('#breadcrumb').textContent()).toBe(before.crumbs);
+    expect(await page.locator('#search-info').textContent()).toBe(before.info);
+    expect(await page.locator('.tt-body .tt-row:visible .fn').allTextContents()).toEqual(before.rows);
+    await shot(page, '04-reloaded');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'focus')).toBeNull();
+
+    // Label filter through the raw selector (=, !=, =~, !~ are all accepted).
+    await page.fill('#selector', `{service_name="${APP}", region=~"e.*"}`);
+    await page.press('#selector', 'Enter');
+    await expect.poll(() => param(page, 'query')).toContain('region');
+    await waitForGraph(page);
+    expect(await page.locator('.chip').textContent()).toContain('region=~"e.*"');
+    // And through the label picker.
+    await page.locator('#filter-label').focus();
+    await page.waitForFunction("document.querySelectorAll('#filter-label option').length > 1");
+    await page.selectOption('#filter-label', 'env');
+    await page.waitForFunction("document.querySelectorAll('#filter-values option').length > 0");
+    await page.selectOption('#filter-op', '!=');
+    await page.fill('#filter-value', 'staging');
+    await page.click('#filter-add');
+    await expect.poll(() => param(page, 'query')).toContain('env!=');
+    await waitForGraph(page);
+    expect(await page.locator('.chip').count()).toBe(2);
+
+    // Brush the timeline: from/until become the absolute selected range.
+    const tl = (await page.locator('.timeline canvas').boundingBox())!;
+    await page.mouse.move(tl.x + tl.width * 0.5, tl.y + 60);
+    await page.mouse.down();
+    await page.mouse.move(tl.x + tl.width * 0.7, tl.y + 60, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => param(page, 'from')).toMatch(/^\d+$/);
+    const from = Number(param(page, 'from'));
+    const until = Number(param(page, 'until'));
+    expect(until).toBeGreaterThan(from);
+    expect(until - from).toBeLessThan(3600_000);
+    expect(await page.locator('#range').inputValue()).toBe('custom');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renders the dark theme', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now&search=acme`, 'dark');
+    await waitForGraph(page);
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await shot(page, '05-dark');
+    await page.click('#theme');
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    await page.close();
+  });
+
+  it('shows how to send data when the server has none', async () => {
+    const page = await openPage(`${emptyServer.url}/`);
+    await page.waitForSelector('#message .onboarding');
+    const text = (await page.locator('#message .onboarding').textContent()) ?? '';
+    expect(text).toContain(emptyServer.url);
+    for (const lang of ['Go', 'Node.js', 'Python']) expect(text).toContain(lang);
+    await shot(page, '06-empty');
+    await page.close();
+  });
+
+  it('explains errors and offers a retry', async () => {
+    const page = await openPage(`${server.url}/?query=${encodeURIComponent('nope{service_name=')}`);
+    await page.waitForSelector('.message.error');
+    expect(await page.locator('.message.error').textContent()).toMatch(/Could not load/);
+    await shot(page, '07-error');
+    await page.close();
+  });
+});
