@@ -4,7 +4,7 @@
  * encoding among the top functions.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,11 +89,15 @@ interface TopJson {
 }
 
 /** `emberscope top --output json`, retried until the profiles have arrived. */
-async function top(query: string, accept: (t: TopJson) => boolean): Promise<{ json: TopJson; text: string }> {
+async function top(
+  query: string,
+  accept: (t: TopJson) => boolean,
+  url = server.url,
+): Promise<{ json: TopJson; text: string }> {
   const args = [
     'top',
     '--url',
-    server.url,
+    url,
     '--query',
     query,
     '--from',
@@ -241,5 +245,55 @@ describe('examples/node-push', () => {
     expect(has(json, 'handleOrders'), names(json).join('\n')).toBe(true);
     expect(has(json, 'encodeJson'), names(json).join('\n')).toBe(true);
     expect(text).toMatch(/server\.mjs:handleOrders:\d+$/m);
+  });
+});
+
+describe('examples/go-pull', () => {
+  it('the server scrapes net/http/pprof with the example config; top shows the handler and encoding/json', async (ctx) => {
+    const bin = path.join(dir, 'go-pull');
+    const build = await run('go', ['build', '-o', bin, '.'], {
+      cwd: path.join(EXAMPLES, 'go-pull'),
+      timeoutMs: 300_000,
+    });
+    expect(build.code, build.stderr).toBe(0);
+    const [apiPort, pprofPort] = [await freePort(), await freePort()];
+    // The example's config, with a short interval and this test's target (listen/data_dir come as flags).
+    const config = readFileSync(path.join(EXAMPLES, 'go-pull', 'emberscope.yaml'), 'utf8')
+      .replace(/scrape_interval: \S+/, 'scrape_interval: 3s')
+      .replace(/scrape_timeout: \S+/, 'scrape_timeout: 3s')
+      .replace(/(["'])127\.0\.0\.1:6060\1/, `'127.0.0.1:${pprofPort}'`);
+    expect(config).toContain(`127.0.0.1:${pprofPort}`);
+    const configFile = path.join(dir, 'emberscope.yaml');
+    writeFileSync(configFile, config);
+    let pullServer: RunningServer;
+    try {
+      pullServer = await startServer({ name: 'examples-pull', args: ['--config', configFile] });
+    } catch (err) {
+      // Pull mode is not in this server build yet.
+      if (
+        /scrape_configs/.test((err as Error).message) &&
+        /unknown|not allowed|unexpected/i.test((err as Error).message)
+      )
+        return ctx.skip();
+      throw err;
+    }
+    const service = startService(
+      bin,
+      [],
+      { LISTEN: `127.0.0.1:${apiPort}`, PPROF_LISTEN: `127.0.0.1:${pprofPort}` },
+      dir,
+    );
+    try {
+      await waitHealthy(`http://127.0.0.1:${apiPort}/api/health`, service);
+      await load(`http://127.0.0.1:${apiPort}/api/orders?n=300`, 8);
+      const isHot = (t: TopJson) =>
+        names(t).includes('main.handleOrders') && names(t).some((n) => n.startsWith('encoding/json.'));
+      const { json } = await top('cpu{service_name="go-pull-example"}', isHot, pullServer.url);
+      expect(names(json)).toContain('main.handleOrders');
+      expect(names(json)).toContain('encoding/json.Marshal');
+    } finally {
+      await service.stop();
+      await pullServer.stop();
+    }
   });
 });
