@@ -301,6 +301,7 @@ export function serverHelp(): string {
     'Options:',
     `  --config FILE`,
     `      YAML file whose keys are the option names below (e.g. "data_dir: /var/lib/emberscope").`,
+    `      It may also hold scrape_configs: targets to collect pprof profiles from (docs/pull-mode.md).`,
     `      env EMBERSCOPE_CONFIG`,
   ];
   for (const spec of options) {

@@ -169,7 +169,7 @@ class ProfileLoop {
           const previous = this.lastScrapeMs;
           if (previous !== undefined && delta.durationNanos === 0n)
             delta.durationNanos = BigInt(started - previous) * 1_000_000n;
-          raw = encodeProfile(delta);
+          raw = encodeProfile(delta, { gzip: true });
         } else raw = new Uint8Array(0); // first scrape: baseline only
       }
       if (raw.length > 0 && !this.abort.signal.aborted) {
