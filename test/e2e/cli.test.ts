@@ -373,6 +373,16 @@ describe('against a server with data', () => {
       'main;serve;handler;json.Marshal 300000000',
     ]);
 
+    // The same merged window by window on the client.
+    const chunked = await cli(['export', ...q, '--format', 'collapsed', '--chunk', '3m', '-o', '-']);
+    expect(chunked.code, chunked.stderr).toBe(0);
+    expect(chunked.stderr).toMatch(/chunk 4\/4: /);
+    expect(chunked.stdout).toBe(collapsed.stdout);
+    const chunkedPprof = path.join(dir, 'chunked.pb.gz');
+    expect((await cli(['export', ...q, '--chunk', '3m', '-o', chunkedPprof])).code).toBe(0);
+    const merged = Profile.decode(gunzipSync(readFileSync(chunkedPprof)));
+    expect(merged.sample.reduce((s, x) => s + Number(x.value[0]), 0)).toBe(450_000_000);
+
     const fbFile = path.join(dir, 'out.json');
     expect((await cli(['export', ...q, '--format', 'flamebearer', '-o', fbFile])).code).toBe(0);
     const fb = JSON.parse(readFileSync(fbFile, 'utf8'));
@@ -512,6 +522,31 @@ describe('servers that are down, multi-tenant or Grafana Pyroscope', () => {
     expect(res.stderr.trim()).toBe(
       `emberscope query: cannot reach http://127.0.0.1:${port}: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`,
     );
+  });
+
+  it('export merges ranges longer than the server allows window by window; other commands report the limit', async () => {
+    const limited = await startServer({ name: 'cli-range', args: ['--max-query-range', '4m'] });
+    try {
+      expect(
+        (await cli(['ingest', '--url', limited.url, '--name', 'cli-api', path.join(dir, 'api.pb')])).code,
+      ).toBe(0);
+      const q = ['--url', limited.url, '--query', `${CPU}{service_name="cli-api"}`, '--from', since];
+      const res = await cli(['export', ...q, '--format', 'collapsed', '-o', '-']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).toMatch(/exceeds the limit of 4m .*; merging in chunks of 4 min instead/);
+      expect(res.stdout.trim().split('\n')).toEqual([
+        'main;idle 50000000',
+        'main;serve;handler;db.Query 100000000',
+        'main;serve;handler;json.Marshal 300000000',
+      ]);
+      const top = await cli(['top', ...q]);
+      expect(top.code).toBe(1);
+      expect(top.stderr).toMatch(
+        /server answered HTTP 400 invalid_argument: the query range of 10m exceeds the limit of 4m/,
+      );
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('--tenant sends X-Scope-OrgID; without it a multi-tenant server answers 401 (exit 1)', async () => {
