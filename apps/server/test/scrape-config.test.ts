@@ -288,6 +288,7 @@ describe('targets API', () => {
   let dir: string;
   let s: Awaited<ReturnType<typeof startTestServer>>;
   const seen: (string | undefined)[] = [];
+  const agents = new Set<string>();
 
   beforeAll(async () => {
     const body = encodeProfile(
@@ -302,6 +303,7 @@ describe('targets API', () => {
     );
     secured = createServer((req, res) => {
       seen.push(req.headers.authorization);
+      agents.add(req.headers['user-agent'] ?? '');
       if (req.headers.authorization !== 'Bearer s3cret') {
         res.statusCode = 401;
         return void res.end('unauthorized');
@@ -383,6 +385,7 @@ describe('targets API', () => {
     expect(b[0].lastError).toBe('goroutine: server returned HTTP 401: unauthorized');
     expect(b[1].lastError).toMatch(/^goroutine: connection refused \(127\.0\.0\.1:\d+\)$/);
     expect(seen).toContain('Bearer s3cret');
+    expect([...agents]).toEqual([expect.stringMatching(/^Emberscope-scraper\/\d+\.\d+\.\d+/)]);
     expect(seen).toContain(`Basic ${Buffer.from('u:p').toString('base64')}`);
     // The profile went to the job's tenant.
     const res = await fetch(`${s.url}/pyroscope/label-values?label=service_name`, {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { buildInfo } from '../version.js';
 import type { ScrapeJobConfig } from './config.js';
 
-export const USER_AGENT = 'Emberscope-scraper/0.1';
+export const USER_AGENT = `Emberscope-scraper/${buildInfo.version}`;
 
 /** Reads the job's credential and TLS files; done per scrape so that rotated files are picked up. */
 export async function requestOptions(job: ScrapeJobConfig): Promise<{
