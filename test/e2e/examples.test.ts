@@ -18,10 +18,29 @@ const LOAD = path.join(EXAMPLES, 'load.mjs');
 let server: RunningServer;
 let dir: string;
 
+/** Builds an example Go service into the test directory (slow only with a cold Go build cache). */
+async function goBuild(example: string): Promise<string> {
+  const bin = path.join(dir, example);
+  const build = await run('go', ['build', '-o', bin, '.'], {
+    cwd: path.join(EXAMPLES, example),
+    timeoutMs: 300_000,
+  });
+  if (build.code !== 0) throw new Error(`go build in examples/${example} failed:\n${build.stderr}`);
+  return bin;
+}
+
+const builds: Record<string, Promise<string>> = {};
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'emberscope-examples-'));
+  // Built here, in parallel, under the longer hook timeout; each test then waits for its own binary.
+  for (const example of ['go-push', 'go-pull']) {
+    builds[example] = goBuild(example);
+    builds[example].catch(() => {}); // reported by the test that uses it
+  }
   server = await startServer({ name: 'examples' });
-});
+  await Promise.allSettled(Object.values(builds));
+}, 300_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -132,12 +151,7 @@ const names = (t: TopJson) => t.functions.map((f) => f.name);
 
 describe('examples/go-push', () => {
   it('under load, top shows the heavy handler and encoding/json; all Go profile types and the hostname tag arrive', async () => {
-    const bin = path.join(dir, 'go-push');
-    const build = await run('go', ['build', '-o', bin, '.'], {
-      cwd: path.join(EXAMPLES, 'go-push'),
-      timeoutMs: 300_000,
-    });
-    expect(build.code, build.stderr).toBe(0);
+    const bin = await builds['go-push'];
     const port = await freePort();
     const service = startService(
       bin,
@@ -250,12 +264,7 @@ describe('examples/node-push', () => {
 
 describe('examples/go-pull', () => {
   it('the server scrapes net/http/pprof with the example config; top shows the handler and encoding/json', async (ctx) => {
-    const bin = path.join(dir, 'go-pull');
-    const build = await run('go', ['build', '-o', bin, '.'], {
-      cwd: path.join(EXAMPLES, 'go-pull'),
-      timeoutMs: 300_000,
-    });
-    expect(build.code, build.stderr).toBe(0);
+    const bin = await builds['go-pull'];
     const [apiPort, pprofPort] = [await freePort(), await freePort()];
     // The example's config, with a short interval and this test's target (listen/data_dir come as flags).
     const config = readFileSync(path.join(EXAMPLES, 'go-pull', 'emberscope.yaml'), 'utf8')
