@@ -231,15 +231,36 @@ scrape_configs:
       sort: 'total',
       limit: '1000',
     });
-    const table = await (await fetch(`${s.url}/api/v1/functions?${query}`)).json();
-    const allocate = (table as { functions: { name: string; self: number }[] }).functions.find(
-      (f) => f.name === 'main.allocate',
-    );
+    const allocated = async (from: number) => {
+      query.set('from', String(from));
+      query.set('until', String(Date.now() + 60_000));
+      const table = await (await fetch(`${s.url}/api/v1/functions?${query}`)).json();
+      return (table as { functions: { name: string; self: number }[] }).functions.find(
+        (f) => f.name === 'main.allocate',
+      )?.self;
+    };
     // MemProfileRate = 1 in the program: every allocation is recorded, so the delta is exact.
-    expect(allocate?.self).toBeGreaterThanOrEqual(bytes * 0.99);
-    expect(allocate?.self).toBeLessThanOrEqual(bytes * 1.01);
+    const all = await allocated(now - 3_600_000);
+    expect(all).toBeGreaterThanOrEqual(bytes * 0.99);
+    expect(all).toBeLessThanOrEqual(bytes * 1.01);
 
-    // The mutex and block counters are stored as deltas too: positive, and far below the running totals.
+    // A second allocation appears only in the profiles scraped after it, on top of the first.
+    const mark = Date.now();
+    const afterFirst = profileOf(await target('go-app'), 'memory')!.scrapes;
+    const more = 3 * 1024 * 1024;
+    await (await fetch(`http://${go.address}/alloc?bytes=${more}`)).text();
+    await until('two memory scrapes after the second allocation', async () => {
+      const m = profileOf(await target('go-app'), 'memory');
+      return m && m.scrapes >= afterFirst + 2;
+    });
+    const recent = await allocated(mark);
+    expect(recent).toBeGreaterThanOrEqual(more * 0.99);
+    expect(recent).toBeLessThanOrEqual(more * 1.01);
+    const total = await allocated(now - 3_600_000);
+    expect(total).toBeGreaterThanOrEqual((bytes + more) * 0.99);
+    expect(total).toBeLessThanOrEqual((bytes + more) * 1.01);
+
+    // The mutex counters are stored as deltas too.
     const objects = new URLSearchParams({
       ...Object.fromEntries(query),
       query: 'mutex:contentions:count:contentions:count{service_name="go-app"}',
