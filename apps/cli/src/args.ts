@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { queryHelp } from './profile.js';
 
 /** One option of a subcommand: `--name value` (or `--name=value`), or a boolean `--name`. */
 export interface OptionSpec {
@@ -165,6 +166,7 @@ export function helpText(
     'Server options:',
     ...globalOptions.map(line),
     '',
+    ...(specs.some((s) => s.value === 'QUERY') ? [queryHelp, ''] : []),
     exitCodes,
   ].join('\n');
 }

@@ -10,14 +10,17 @@ export interface ProfileQuery {
   text: string;
 }
 
-export const queryHelp =
-  'PROFILE_TYPE{SELECTOR}, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="api"}; the type may be shortened to its sample type (cpu, alloc_space, inuse_space, goroutine, …)';
+/** How a query is written, shown once in the --help of the commands that take one. */
+export const queryHelp = `Queries are PROFILE_TYPE{SELECTOR}, e.g.
+  process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="api", env="prod"}
+The type may be shortened to a sample type or prefix that is unique among the selected series:
+cpu, alloc_space, inuse_space, goroutine, mutex:delay, … ("emberscope query profile-types" lists them).`;
 
 export const queryOption = (name = 'query', what = ''): OptionSpec => ({
   name,
   kind: 'string',
   value: 'QUERY',
-  help: `${what}${queryHelp}`,
+  help: `${what}TYPE{SELECTOR} (see Queries below)`,
 });
 
 interface ProfileTypesResponse {
@@ -36,7 +39,9 @@ export async function resolveQuery(
   const type = (brace < 0 ? t : t.slice(0, brace)).trim();
   const selector = brace < 0 ? '{}' : t.slice(brace).trim();
   if (!type)
-    throw new UsageError(`--${flag} ${JSON.stringify(text)} has no profile type: write it as ${queryHelp}`);
+    throw new UsageError(
+      `--${flag} ${JSON.stringify(text)} has no profile type: write it as TYPE{SELECTOR}, e.g. cpu{service_name="api"}`,
+    );
   if (!selector.endsWith('}'))
     throw new UsageError(`--${flag} ${JSON.stringify(text)}: the selector must end with "}"`);
   const parts = type.split(':');
