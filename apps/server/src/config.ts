@@ -156,6 +156,8 @@ type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean'
 export type ServerConfig = { [O in Options[number] as O['key']]: ValueOf<O['kind']> } & {
   /** Pull mode: the validated `scrape_configs` section of the config file (file only, no flag). */
   scrape_configs?: ScrapeJobConfig[];
+  /** The `--config` file, when one was given: pull mode reloads its `scrape_configs` when it changes. */
+  config_file?: string;
 };
 
 export class ConfigError extends Error {
@@ -250,6 +252,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   parseListen(config.listen as string);
   const result = config as unknown as ServerConfig;
+  if (configFile) result.config_file = configFile;
   if (file.scrape_configs !== undefined) {
     try {
       result.scrape_configs = parseScrapeConfigs(file.scrape_configs, configFile!, dirname(configFile!));

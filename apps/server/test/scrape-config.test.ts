@@ -581,3 +581,77 @@ describe('scheduling', () => {
     }
   });
 });
+
+describe('config file reload', () => {
+  test('a change of scrape_configs in the config file adds, changes and removes jobs without restart', async () => {
+    const body = encodeProfile(
+      new ProfileBuilder({
+        sampleTypes: [['goroutine', 'count']],
+        periodType: ['goroutine', 'count'],
+        period: 1,
+      })
+        .addSample(['runtime.main', 'main.main'], [2])
+        .build(),
+    );
+    const target = createServer((_req, res) => res.end(body));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(target.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'emberscope-sreload-'));
+    const file = join(dir, 'emberscope.yaml');
+    const jobYaml = (name: string, labels: string) => `
+  - job_name: ${name}
+    scrape_interval: 1s
+    static_configs: [{ targets: ['${address}'], labels: ${labels} }]
+    profiling_config:
+      pprof_config: { process_cpu: { enabled: false }, memory: { enabled: false }, mutex: { enabled: false }, block: { enabled: false } }`;
+    writeFileSync(file, `scrape_configs:${jobYaml('first', '{}')}${jobYaml('kept', '{}')}\n`);
+    const { scrape_configs, config_file } = loadConfig(['--config', file], {});
+    expect(config_file).toBe(file);
+    const s = await startTestServer({ scrape_configs, config_file });
+    const jobs = async () => {
+      const res = await fetch(`${s.url}/api/v1/targets`);
+      const list = ((await res.json()) as { data: { activeTargets: TargetHealth[] } }).data.activeTargets;
+      return list.map((t) => `${t.job}${t.labels.env ? `/${t.labels.env}` : ''}:${t.health}`);
+    };
+    const waitFor = async (expected: string[]) => {
+      const deadline = Date.now() + 8_000;
+      let got: string[] = [];
+      while (Date.now() < deadline) {
+        got = await jobs();
+        if (JSON.stringify(got) === JSON.stringify(expected)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(expected);
+    };
+    try {
+      await waitFor(['first:up', 'kept:up']);
+      const keptScrapes = async () =>
+        (
+          (await (await fetch(`${s.url}/api/v1/targets?job=kept`)).json()) as {
+            data: { activeTargets: TargetHealth[] };
+          }
+        ).data.activeTargets[0].profiles[0].scrapes;
+      let before = await keptScrapes();
+      while (before < 3) {
+        await new Promise((r) => setTimeout(r, 200));
+        before = await keptScrapes();
+      }
+      writeFileSync(file, `scrape_configs:${jobYaml('kept', '{}')}${jobYaml('second', '{ env: b }')}\n`);
+      await waitFor(['kept:up', 'second/b:up']);
+      // The unchanged job kept running: its scrape count went on instead of starting over.
+      expect(await keptScrapes()).toBeGreaterThanOrEqual(before);
+      writeFileSync(file, `scrape_configs:${jobYaml('kept', '{}')}${jobYaml('second', '{ env: c }')}\n`);
+      await waitFor(['kept:up', 'second/c:up']);
+      // An invalid file keeps the current jobs.
+      writeFileSync(file, 'scrape_configs:\n  - job_name: broken\n');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await jobs()).toEqual(['kept:up', 'second/c:up']);
+      writeFileSync(file, 'data_dir: ./data\n');
+      await waitFor([]);
+    } finally {
+      await s.stop();
+      target.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * The `scrape_configs` section of the server's YAML file: Prometheus-style jobs whose targets expose
@@ -395,4 +397,27 @@ function parseProfilingConfig(raw: unknown, r: Reader): ProfileTarget[] {
     metrics.set(p.metric, p.name);
   }
   return profiles;
+}
+
+/**
+ * Reads only the `scrape_configs` of a server config file, for reloads. Other keys are not looked at:
+ * they need a restart. Returns the file text too, so callers can skip reloads of an unchanged file.
+ */
+export function readScrapeConfigFile(file: string): { text: string; jobs: ScrapeJobConfig[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScrapeConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ScrapeConfigError(`config file ${file}: ${(err as Error).message}`);
+  }
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+    throw new ScrapeConfigError(`config file ${file}: expected a mapping of option keys`);
+  const raw = (parsed as Record<string, unknown> | null)?.scrape_configs;
+  return { text, jobs: parseScrapeConfigs(raw, file, dirname(file)) };
 }

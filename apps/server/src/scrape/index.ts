@@ -6,6 +6,7 @@ export {
   BUILTIN_PROFILE_NAMES,
   type ProfileTarget,
   parseScrapeConfigs,
+  readScrapeConfigFile,
   ScrapeConfigError,
   type ScrapeJobConfig,
 } from './config.js';
@@ -27,6 +28,10 @@ export function createScrapeManager(ctx: ServerContext): ScrapeManager {
       ctx.countIngested(tenant, 'scrape', bytes, profiles);
     },
     ctx.log.child({ component: 'scrape' }),
-    { maxBodyBytes: config.max_request_body, maxProfileBytes: config.max_profile_size },
+    {
+      maxBodyBytes: config.max_request_body,
+      maxProfileBytes: config.max_profile_size,
+      configFile: config.config_file,
+    },
   );
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { PushSeries } from '@emberscope/ingest';
 import { decodeProfile, encodeProfile, PprofError } from '@emberscope/pprof';
 import type { Logger } from 'pino';
-import type { ProfileTarget, ScrapeJobConfig } from './config.js';
+import { type ProfileTarget, readScrapeConfigFile, type ScrapeJobConfig } from './config.js';
 import { CumulativeDelta } from './delta.js';
 import { TargetDiscovery, type TargetGroup } from './discovery.js';
 import { httpGet, requestOptions } from './http.js';
@@ -15,6 +17,12 @@ export interface ScrapeManagerOptions {
   maxBodyBytes: number;
   /** Largest decompressed profile. */
   maxProfileBytes: number;
+  /**
+   * The server's config file: its `scrape_configs` are re-read when it changes (watched, and checked
+   * every `configCheckIntervalMs`), and applied without restart when valid.
+   */
+  configFile?: string;
+  configCheckIntervalMs?: number;
 }
 
 export type Health = 'up' | 'down' | 'unknown';
@@ -286,50 +294,142 @@ export function targetLabels(job: ScrapeJobConfig, address: string, groupLabels:
  * hanging or dead target only affects its own loops.
  */
 export class ScrapeManager {
-  private readonly targets = new Map<string, Map<string, Target>>();
-  private readonly discoveries: TargetDiscovery[] = [];
+  private jobs: { config: ScrapeJobConfig; discovery: TargetDiscovery; targets: Map<string, Target> }[] = [];
   private stopped = false;
+  /** Reloads run one at a time. */
+  private reloading: Promise<void> = Promise.resolve();
+  private configText: string | undefined;
+  private configWatcher: FSWatcher | undefined;
+  private configTimer: NodeJS.Timeout | undefined;
+  private configDebounce: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly jobs: readonly ScrapeJobConfig[],
+    private readonly initialJobs: readonly ScrapeJobConfig[],
     readonly sink: ScrapeSink,
     readonly log: Logger,
     readonly options: ScrapeManagerOptions,
   ) {}
 
   async start(): Promise<void> {
-    for (const job of this.jobs) {
-      this.targets.set(job.jobName, new Map());
-      const discovery = new TargetDiscovery(
-        job.staticConfigs,
-        job.fileSdConfigs,
-        (groups) => this.sync(job, groups),
-        this.log,
-      );
-      this.discoveries.push(discovery);
-      await discovery.start();
-      this.sync(job, discovery.groups());
+    const file = this.options.configFile;
+    if (file) {
+      try {
+        this.configText = readScrapeConfigFile(file).text;
+      } catch {
+        // Validated at startup already; a file changed since is picked up by the next check.
+      }
+      const check = () => {
+        clearTimeout(this.configDebounce);
+        this.configDebounce = setTimeout(() => void this.reloadConfigFile(), 100);
+        this.configDebounce.unref();
+      };
+      try {
+        this.configWatcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+          if (name === null || name === basename(file)) check();
+        });
+        this.configWatcher.on('error', () => {});
+      } catch (err) {
+        this.log.warn({ err, file }, 'cannot watch the config file; checking it periodically');
+      }
+      this.configTimer = setInterval(check, this.options.configCheckIntervalMs ?? 30_000);
+      this.configTimer.unref();
     }
+    await this.reload(this.initialJobs);
     if (this.jobs.length > 0)
       this.log.info(
-        { jobs: this.jobs.map((j) => j.jobName), targets: this.list().length },
+        { jobs: this.jobs.map((j) => j.config.jobName), targets: this.list().length },
         'scraping started',
       );
   }
 
+  /**
+   * Applies a new set of jobs without restart: jobs whose configuration is unchanged keep running (with
+   * their delta baselines and schedule), changed jobs are restarted, removed jobs stopped, new jobs started.
+   */
+  reload(configs: readonly ScrapeJobConfig[]): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      if (this.stopped) return;
+      const previous = new Map(this.jobs.map((j) => [j.config.jobName, j]));
+      const next: typeof this.jobs = [];
+      const added: typeof this.jobs = [];
+      const stopping: Promise<void>[] = [];
+      for (const config of configs) {
+        const old = previous.get(config.jobName);
+        if (old && JSON.stringify(old.config) === JSON.stringify(config)) {
+          previous.delete(config.jobName);
+          next.push(old);
+          continue;
+        }
+        if (old) {
+          previous.delete(config.jobName);
+          stopping.push(this.stopJob(old));
+        }
+        const job = {
+          config,
+          targets: new Map<string, Target>(),
+          discovery: undefined as unknown as TargetDiscovery,
+        };
+        job.discovery = new TargetDiscovery(
+          config.staticConfigs,
+          config.fileSdConfigs,
+          (groups) => this.sync(job, groups),
+          this.log,
+        );
+        next.push(job);
+        added.push(job);
+      }
+      for (const old of previous.values()) stopping.push(this.stopJob(old));
+      this.jobs = next;
+      await Promise.all(stopping);
+      for (const job of added) {
+        if (this.stopped) return;
+        await job.discovery.start();
+        this.sync(job, job.discovery.groups());
+      }
+    });
+    return this.reloading;
+  }
+
+  /** Re-reads `scrape_configs` from the config file; an invalid file keeps the current jobs. */
+  async reloadConfigFile(): Promise<void> {
+    const file = this.options.configFile;
+    if (!file || this.stopped) return;
+    let loaded: ReturnType<typeof readScrapeConfigFile>;
+    try {
+      loaded = readScrapeConfigFile(file);
+    } catch (err) {
+      this.log.error({ file, error: (err as Error).message }, 'config reload failed; scrape jobs unchanged');
+      return;
+    }
+    if (loaded.text === this.configText) return;
+    this.configText = loaded.text;
+    await this.reload(loaded.jobs);
+    this.log.info({ file, jobs: loaded.jobs.map((j) => j.jobName) }, 'scrape_configs reloaded');
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const d of this.discoveries) d.stop();
-    const all = [...this.targets.values()].flatMap((m) => [...m.values()]);
-    this.targets.clear();
-    await Promise.all(all.map((t) => t.stop()));
+    this.configWatcher?.close();
+    clearInterval(this.configTimer);
+    clearTimeout(this.configDebounce);
+    await this.reloading;
+    const jobs = this.jobs;
+    this.jobs = [];
+    await Promise.all(jobs.map((j) => this.stopJob(j)));
+  }
+
+  private async stopJob(job: ScrapeManager['jobs'][number]): Promise<void> {
+    job.discovery.stop();
+    const targets = [...job.targets.values()];
+    job.targets.clear();
+    await Promise.all(targets.map((t) => t.stop()));
   }
 
   /** Health of every target, jobs in config order, targets by URL. */
   list(): TargetHealth[] {
     const out: TargetHealth[] = [];
     for (const job of this.jobs) {
-      const targets = [...(this.targets.get(job.jobName)?.values() ?? [])].map((t) => t.health());
+      const targets = [...job.targets.values()].map((t) => t.health());
       targets.sort(
         (a, b) =>
           a.url.localeCompare(b.url) || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)),
@@ -339,9 +439,12 @@ export class ScrapeManager {
     return out;
   }
 
-  private sync(job: ScrapeJobConfig, groups: TargetGroup[]): void {
-    const current = this.targets.get(job.jobName);
-    if (this.stopped || !current) return;
+  private sync(
+    state: { config: ScrapeJobConfig; targets: Map<string, Target> },
+    groups: TargetGroup[],
+  ): void {
+    const { config: job, targets: current } = state;
+    if (this.stopped || !this.jobs.includes(state as ScrapeManager['jobs'][number])) return;
     const wanted = new Map<
       string,
       { address: string; labels: Record<string, string>; discovered: Record<string, string> }
