@@ -83,6 +83,8 @@ class ProfileLoop {
   failures = 0;
   skippedTicks = 0;
   private readonly delta: CumulativeDelta | undefined;
+  /** When the scrape holding the current delta baseline started. */
+  private baselineMs: number | undefined;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -173,10 +175,11 @@ class ProfileLoop {
       let raw: Uint8Array = body;
       if (this.delta) {
         const delta = this.delta.next(profile);
+        const previous = this.baselineMs;
+        this.baselineMs = started;
         if (delta) {
-          const previous = this.lastScrapeMs;
-          if (previous !== undefined && delta.durationNanos === 0n)
-            delta.durationNanos = BigInt(started - previous) * 1_000_000n;
+          // The delta covers the time since the scrape that set the baseline.
+          if (previous !== undefined) delta.durationNanos = BigInt(started - previous) * 1_000_000n;
           raw = encodeProfile(delta, { gzip: true });
         } else raw = new Uint8Array(0); // first scrape: baseline only
       }
