@@ -493,7 +493,7 @@ describe('against a server with data', () => {
     expect(mixed.stderr).toContain('cannot compare different profile types');
   });
 
-  it('admin storage reports; retention and delete-service say the server does not support them (1)', async () => {
+  it('admin storage reports; retention runs; delete-service deletes the service', async () => {
     const text = await cli(['admin', 'storage', '--url', url]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^retention: \S+, disk limit: \S+/);
@@ -501,14 +501,31 @@ describe('against a server with data', () => {
     const json = await cli(['admin', 'storage', '--url', url, '--output', 'json']);
     expect(JSON.parse(json.stdout).tenants[0].tenant).toBe('anonymous');
 
-    const retention = await cli(['admin', 'retention', '--url', url]);
-    expect(retention.code).toBe(1);
-    expect(retention.stderr.trim()).toBe(
-      'emberscope admin: retention: not supported by this server (POST /api/v1/admin/retention answered HTTP 404)',
-    );
-    const del = await cli(['admin', 'delete-service', 'cli-api', '--yes', '--url', url]);
-    expect(del.code).toBe(1);
-    expect(del.stderr).toContain('delete-service: not supported by this server');
+    const retention = await cli(['admin', 'retention', '--url', url, '--output', 'json']);
+    expect(retention.code, retention.stderr).toBe(0);
+    // Everything here is recent: retention deletes nothing.
+    expect(JSON.parse(retention.stdout)).toEqual({ deletedBlocks: 0, deletedBytes: 0 });
+    const posted = await fetch(`${url}/ingest?name=cli-doomed.cpu`, {
+      method: 'POST',
+      body: 'main;work 5\n',
+    });
+    expect(posted.status).toBe(200);
+    const del = await cli([
+      'admin',
+      'delete-service',
+      'cli-doomed',
+      '--yes',
+      '--url',
+      url,
+      '--output',
+      'json',
+    ]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(JSON.parse(del.stdout)).toEqual({ deletedProfiles: 1 });
+    const gone = await cli(['top', '--url', url, '--query', `${CPU}{service_name="cli-doomed"}`]);
+    expect(gone.code).toBe(3);
+    const kept = await cli(['top', '--url', url, '--query', `${CPU}{service_name="cli-api"}`]);
+    expect(kept.code, kept.stderr).toBe(0);
     const unknown = await cli(['admin', 'compact', '--url', url]);
     expect(unknown.code).toBe(2);
   });

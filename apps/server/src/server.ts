@@ -6,6 +6,7 @@ import { parseListen, type ServerConfig } from './config.js';
 import { sendConnectError } from './connect.js';
 import { ServerContext } from './context.js';
 import { createMetrics } from './metrics.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerOgRoutes } from './routes/og.js';
 import { registerQuerierRoutes } from './routes/querier.js';
@@ -95,6 +96,7 @@ export async function startServer(
   });
 
   registerStatusRoutes(app, context);
+  registerAdminRoutes(app, context);
   registerIngestRoutes(app, context);
   registerQuerierRoutes(app, context);
   registerRenderRoutes(app, context);
