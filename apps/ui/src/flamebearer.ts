@@ -25,6 +25,12 @@ export interface FlameTree {
   level: Int32Array;
   /** Parent node index; -1 for roots. */
   parent: Int32Array;
+  /**
+   * Children of node i are `firstChild[i] <= c < childEnd[i]` (contiguous: a level is sorted by x and so are the
+   * parents above it); both -1/0 for leaves.
+   */
+  firstChild: Int32Array;
+  childEnd: Int32Array;
   /** Nodes of level d are `levelStart[d] <= i < levelStart[d + 1]`; length is depth + 1. */
   levelStart: Int32Array;
   count: number;
@@ -44,6 +50,8 @@ export function decodeFlamebearer(fb: Flamebearer): FlameTree {
   const name = new Int32Array(count);
   const levelOf = new Int32Array(count);
   const parent = new Int32Array(count).fill(-1);
+  const firstChild = new Int32Array(count).fill(-1);
+  const childEnd = new Int32Array(count);
   const levelStart = new Int32Array(fb.levels.length + 1);
   let i = 0;
   for (let d = 0; d < fb.levels.length; d++) {
@@ -66,7 +74,11 @@ export function decodeFlamebearer(fb: Flamebearer): FlameTree {
       const pEnd = levelStart[d];
       for (let c = levelStart[d]; c < i; c++) {
         while (p < pEnd && start[p] + total[p] <= start[c]) p++;
-        if (p < pEnd && start[p] <= start[c]) parent[c] = p;
+        if (p < pEnd && start[p] <= start[c]) {
+          parent[c] = p;
+          if (firstChild[p] < 0) firstChild[p] = c;
+          childEnd[p] = c + 1;
+        }
       }
     }
   }
@@ -79,6 +91,8 @@ export function decodeFlamebearer(fb: Flamebearer): FlameTree {
     name,
     level: levelOf,
     parent,
+    firstChild,
+    childEnd,
     levelStart,
     count,
     depth: fb.levels.length,

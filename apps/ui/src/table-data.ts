@@ -17,28 +17,29 @@ export type SortKey = 'name' | 'self' | 'total';
 export function functionTable(tree: FlameTree, root = 0): FunctionRow[] {
   const self = new Float64Array(tree.names.length);
   const total = new Float64Array(tree.names.length);
+  /** How many frames of each function are on the current DFS path (recursion guard). */
+  const onPath = new Int32Array(tree.names.length);
   const seen = new Uint8Array(tree.names.length);
   if (tree.count === 0) return [];
-  const lo = tree.start[root];
-  const hi = lo + tree.total[root];
-  const rootLevel = tree.level[root];
-  for (let i = root; i < tree.count; i++) {
-    if (tree.start[i] < lo || tree.start[i] >= hi || tree.level[i] < rootLevel) continue;
-    if (tree.level[i] === 0) continue; // the synthetic "total" root
+  // Iterative depth-first walk of the subtree; a negative entry on the stack means "leaving node ~entry".
+  const stack: number[] = [root];
+  while (stack.length > 0) {
+    const entry = stack.pop() as number;
+    if (entry < 0) {
+      onPath[tree.name[~entry]]--;
+      continue;
+    }
+    const i = entry;
+    const isRoot = tree.level[i] === 0; // the synthetic "total" frame is not a function
     const n = tree.name[i];
-    self[n] += tree.self[i];
-    let recursive = false;
-    for (
-      let p = tree.parent[i];
-      p >= 0 && tree.level[p] >= rootLevel && tree.level[p] > 0;
-      p = tree.parent[p]
-    )
-      if (tree.name[p] === n) {
-        recursive = true;
-        break;
-      }
-    if (!recursive) total[n] += tree.total[i];
-    seen[n] = 1;
+    if (!isRoot) {
+      self[n] += tree.self[i];
+      if (onPath[n] === 0) total[n] += tree.total[i];
+      onPath[n]++;
+      seen[n] = 1;
+      stack.push(~i);
+    }
+    for (let c = tree.childEnd[i] - 1; c >= tree.firstChild[i] && c >= 0; c--) stack.push(c);
   }
   const rows: FunctionRow[] = [];
   for (let n = 0; n < seen.length; n++) if (seen[n]) rows.push({ name: n, self: self[n], total: total[n] });

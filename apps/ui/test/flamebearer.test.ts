@@ -24,6 +24,8 @@ describe('decodeFlamebearer', () => {
     expect([...t.self]).toEqual([0, 1, 3, 2, 1]);
     expect(Array.from(t.name, (n) => EXAMPLE.names[n])).toEqual(['total', 'foo', 'qux', 'bar', 'baz']);
     expect([...t.parent]).toEqual([-1, 0, 0, 1, 1]);
+    expect([...t.firstChild]).toEqual([1, 3, -1, -1, -1]);
+    expect([...t.childEnd]).toEqual([3, 5, 0, 0, 0]);
   });
 
   it('hit-tests by level and tick', () => {

@@ -15,6 +15,8 @@ import {
 } from '../src/geometry.js';
 
 export const ROW_HEIGHT = 20;
+/** Canvases are limited to 32,767 px: deeper graphs show a window of rows around the zoomed frame. */
+const MAX_ROWS = 1500;
 const FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 
 export interface FlameStyle {
@@ -45,7 +47,7 @@ export class FlameGraphView {
   private hovered = -1;
   private highlightName = -1;
   private selectedName = -1;
-  private layout: Layout = emptyLayout(4096);
+  layout: Layout = emptyLayout(4096);
   private vp: Viewport = {
     startTick: 0,
     endTick: 1,
@@ -60,6 +62,8 @@ export class FlameGraphView {
   private pointer: { x: number; y: number; cx: number; cy: number } | undefined;
   /** Milliseconds spent in the last base paint (layout + bars), for the benchmark and the status line. */
   lastPaintMs = 0;
+  /** The geometry part of it. */
+  lastLayoutMs = 0;
 
   constructor(
     private readonly events: FlameGraphEvents,
@@ -139,9 +143,14 @@ export class FlameGraphView {
     this.pending = 0;
     const p = this.pointer;
     if (!p) return;
-    const n = this.nodeAt(p.x, p.y);
+    this.events.onHover(this.hoverAt(p.x, p.y), p.cx, p.cy);
+  }
+
+  /** Hit-tests a point (CSS pixels in the canvas) and outlines the node under it; the node or -1. */
+  hoverAt(x: number, y: number): number {
+    const n = this.nodeAt(x, y);
     this.setHovered(n);
-    this.events.onHover(n, p.cx, p.cy);
+    return n;
   }
 
   private setHovered(n: number): void {
@@ -167,7 +176,8 @@ export class FlameGraphView {
     const tree = this.tree;
     const width = Math.max(1, this.element.clientWidth);
     const depth = tree ? tree.depth : 0;
-    const height = Math.max(ROW_HEIGHT, depth * ROW_HEIGHT);
+    const rows = Math.min(depth, MAX_ROWS);
+    const height = Math.max(ROW_HEIGHT, rows * ROW_HEIGHT);
     const dpr = window.devicePixelRatio || 1;
     for (const c of [this.base, this.overlay]) {
       if (c.width !== Math.round(width * dpr) || c.height !== Math.round(height * dpr)) {
@@ -189,10 +199,11 @@ export class FlameGraphView {
       endTick: tree.start[z] + tree.total[z],
       widthPx: width,
       rowHeightPx: ROW_HEIGHT,
-      firstLevel: 0,
-      rows: depth,
+      firstLevel: tree.level[z] < MAX_ROWS - 100 ? 0 : tree.level[z] - 10,
+      rows,
     };
     this.layout = layoutFlame(tree, this.vp, this.layout);
+    this.lastLayoutMs = performance.now() - t0;
     ctx.font = FONT;
     this.charWidth = ctx.measureText('MMMMMMMMMM').width / 10;
     ctx.textBaseline = 'middle';

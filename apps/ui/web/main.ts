@@ -10,6 +10,7 @@ import {
   type FlameTree,
   isOtherNode,
   nodeOfPath,
+  OTHER_NAME,
   otherTotal,
   pathOf,
 } from '../src/flamebearer.js';
@@ -434,7 +435,10 @@ async function load(): Promise<void> {
       title: `${timelineTitle(profileType)} · ${printSelector(matchersOf())}`,
     });
     const raw = rendered.flamebearer;
-    loaded = { raw, tree: decodeFlamebearer(raw), colors: colorsOfNames(raw.names), sampleUnit, profileType };
+    const colors = colorsOfNames(raw.names);
+    const otherIdx = raw.names.indexOf(OTHER_NAME);
+    if (otherIdx >= 0) colors[otherIdx] = flameStyle(theme).otherFill;
+    loaded = { raw, tree: decodeFlamebearer(raw), colors, sampleUnit, profileType };
     if (state.bottomUp) rebuildTree();
     if (loaded.tree.count === 0 || loaded.tree.numTicks === 0) {
       showMessage(
@@ -884,6 +888,9 @@ void load();
 // For the browser tests and the benchmark: the painter's last frame cost.
 (window as unknown as { emberscope: unknown }).emberscope = {
   flame,
+  zoomTo,
+  zoomBack,
   state: () => state,
+  tree: () => loaded?.tree,
   defaults: DEFAULT_STATE,
 };

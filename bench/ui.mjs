@@ -1,0 +1,257 @@
+// Flame graph UI benchmark (issue 4): time to first paint, and frame times while hovering and zooming, for
+// profiles of 10k, 100k and 1M nodes, in headless Chromium (Debian's /usr/bin/chromium via playwright-core).
+// Run after `npm run build`: `node bench/ui.mjs [--quick]`. Writes bench/results/ui-<date>.md.
+//
+// The built UI (apps/ui/dist) is served to the page by request interception, with the server APIs answered from
+// memory: a synthetic flamebearer of N nodes (random tree, 1–4 children per node, so it is deep like real
+// profiles; 5,000 distinct function names in 60 packages). What is measured is the UI alone:
+// - first paint: navigation to the flame graph and table being painted (fetch + JSON.parse + decode + geometry +
+//   paint + table), as seen by the page;
+// - hover: one pointer position → hit-test + overlay repaint (what runs per animation frame while hovering);
+// - zoom: click-zoom into a random frame → geometry + repaint of the graph, and the whole app update (table
+//   re-aggregated for the zoomed subtree, URL, breadcrumb);
+// - paint: the base repaint alone (geometry + bars + labels) at the root view.
+// Target (issue 4): a 100k-node profile paints in < 150 ms; hover/zoom frames < 16 ms.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { rng } from './gen.mjs';
+import { machineInfo } from './lib.mjs';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean' } } });
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'apps', 'ui', 'dist');
+const CHROMIUM = process.env.EMBERSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+const SIZES = args.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+const HOVERS = 300;
+const ZOOMS = args.quick ? 10 : 30;
+const TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
+if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('build the UI first: npm run build');
+
+/**
+ * A call tree of exactly `n` nodes built like a real profile: random stacks (8–60 frames) walked through a call
+ * graph of 5,000 functions, where each caller mostly calls the same few callees, merged into a trie. Encoded as
+ * flamebearer levels (breadth-first, children sorted by name, so every level is sorted by x).
+ */
+function flamebearer(n, seed = 1) {
+  const rand = rng(seed);
+  const FUNCS = 5000;
+  const names = ['total'];
+  for (let i = 0; i < FUNCS; i++) names.push(`github.com/acme/pkg${i % 60}.Function${i}`);
+  const kids = [new Map()];
+  const name = [0];
+  const self = [0];
+  while (name.length < n) {
+    const depth = 8 + Math.floor(rand() ** 2 * 52);
+    let node = 0;
+    let fn = 1 + Math.floor(rand() ** 4 * 40);
+    for (let d = 0; d < depth && name.length < n; d++) {
+      let child = kids[node].get(fn);
+      if (child === undefined) {
+        child = name.length;
+        name.push(fn);
+        self.push(0);
+        kids.push(new Map());
+        kids[node].set(fn, child);
+      }
+      node = child;
+      fn = 1 + ((fn * 7919 + Math.floor(rand() ** 3 * 12) * 104729) % FUNCS);
+    }
+    self[node] += 1 + Math.floor(rand() * 100);
+  }
+  const total = new Float64Array(n);
+  const order = [0];
+  for (let k = 0; k < order.length; k++) for (const c of kids[order[k]].values()) order.push(c);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k];
+    total[i] += self[i];
+    for (const c of kids[i].values()) total[i] += total[c];
+  }
+  const levels = [];
+  let frontier = [{ i: 0, x: 0 }];
+  let maxSelf = 0;
+  while (frontier.length > 0) {
+    const row = [];
+    const next = [];
+    let prevEnd = 0;
+    for (const { i, x } of frontier) {
+      row.push(x - prevEnd, total[i], self[i], name[i]);
+      prevEnd = x + total[i];
+      if (self[i] > maxSelf) maxSelf = self[i];
+      let cx = x + self[i];
+      const sorted = [...kids[i].values()].sort((a, b) => (names[name[a]] < names[name[b]] ? -1 : 1));
+      for (const c of sorted) {
+        next.push({ i: c, x: cx });
+        cx += total[c];
+      }
+    }
+    levels.push(row);
+    frontier = next;
+  }
+  return { names, levels, numTicks: total[0], maxSelf };
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: at(0.5), p95: at(0.95), max: s[s.length - 1] };
+};
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+const rows = [];
+try {
+  for (const n of SIZES) {
+    const body = JSON.stringify({
+      version: 1,
+      flamebearer: flamebearer(n),
+      metadata: { format: 'single', spyName: '', sampleRate: 1e9, units: 'samples', name: 'cpu' },
+      timeline: null,
+      groups: null,
+      heatmap: null,
+    });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.route('http://bench.local/**', async (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname.startsWith('/querier.v1.QuerierService/')) {
+        const method = url.pathname.split('/').pop();
+        const json =
+          method === 'Series'
+            ? {
+                labelsSet: [
+                  {
+                    labels: [
+                      { name: '__profile_type__', value: TYPE },
+                      { name: 'service_name', value: 'bench' },
+                    ],
+                  },
+                ],
+              }
+            : method === 'SelectSeries'
+              ? { series: [{ points: [{ value: 1e9, timestamp: String(Date.now() - 60_000) }] }] }
+              : {};
+        return route.fulfill({ json });
+      }
+      if (url.pathname === '/pyroscope/render')
+        return route.fulfill({ body, contentType: 'application/json' });
+      const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+      const type = file.endsWith('.js')
+        ? 'text/javascript'
+        : file.endsWith('.css')
+          ? 'text/css'
+          : 'text/html';
+      return route.fulfill({ body: readFileSync(path.join(DIST, file)), contentType: type });
+    });
+    const start = Date.now();
+    await page.goto(`http://bench.local/?query=${encodeURIComponent(`${TYPE}{service_name="bench"}`)}`);
+    await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')", null, {
+      timeout: 120_000,
+    });
+    const navToPaint = await page.evaluate('performance.now()');
+    const wall = Date.now() - start;
+    const result = await page.evaluate(
+      ({ HOVERS, ZOOMS }) => {
+        const es = window.emberscope;
+        const flame = es.flame;
+        const tree = es.tree();
+        const canvas = document.querySelector('.flame-base');
+        const width = canvas.clientWidth;
+        const height = canvas.clientHeight;
+        const hover = [];
+        for (let k = 0; k < HOVERS; k++) {
+          const x = (((k * 7919) % 1000) / 1000) * width;
+          const y = (((k * 104729) % 997) / 997) * Math.min(height, 40 * 20);
+          const t = performance.now();
+          flame.hoverAt(x, y);
+          hover.push(performance.now() - t);
+        }
+        const paint = [];
+        for (let k = 0; k < 10; k++) {
+          const t = performance.now();
+          flame.paint();
+          paint.push(performance.now() - t);
+        }
+        // Zoom into frames that are big enough to click (≥ 0.2% of the total), at various depths.
+        const candidates = [];
+        for (let i = 1; i < tree.count && candidates.length < 5000; i++)
+          if (tree.total[i] >= tree.numTicks * 0.002) candidates.push(i);
+        const zoomPaint = [];
+        const zoomApp = [];
+        const zoomLayout = [];
+        const visible = [];
+        for (let k = 0; k < ZOOMS; k++) {
+          const node = candidates[(k * 7919) % candidates.length];
+          let t = performance.now();
+          flame.setZoom(node);
+          zoomPaint.push(performance.now() - t);
+          zoomLayout.push(flame.lastLayoutMs);
+          visible.push(flame.layout.count);
+          t = performance.now();
+          es.zoomTo(node);
+          zoomApp.push(performance.now() - t);
+          es.zoomBack();
+        }
+        return {
+          hover,
+          paint,
+          zoomPaint,
+          zoomLayout,
+          visible,
+          zoomApp,
+          count: tree.count,
+          depth: tree.depth,
+          lastPaint: flame.lastPaintMs,
+        };
+      },
+      { HOVERS, ZOOMS },
+    );
+    rows.push({ n, navToPaint, wall, ...result });
+    console.log(
+      `${n} nodes (depth ${result.depth}): first paint ${navToPaint.toFixed(0)} ms; hover p95 ${stats(result.hover).p95.toFixed(2)} ms; paint p50 ${stats(result.paint).p50.toFixed(1)} ms; zoom paint p95 ${stats(result.zoomPaint).p95.toFixed(1)} ms (layout p95 ${stats(result.zoomLayout).p95.toFixed(1)}, visible p95 ${stats(result.visible).p95}); zoom app p95 ${stats(result.zoomApp).p95.toFixed(1)} ms`,
+    );
+    await page.close();
+  }
+} finally {
+  await browser.close();
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const f = (x) => x.toFixed(x < 10 ? 2 : 1);
+const lines = [
+  `# UI flame graph benchmark (${date})`,
+  '',
+  'Headless Chromium (Debian, `--disable-gpu`, 1440×900, DPR 1), `node bench/ui.mjs`. Synthetic random trees;',
+  'times in ms. "first paint" = navigation start → flame graph and table painted (includes JSON parse and decode).',
+  '"hover" = hit-test + overlay repaint per pointer position; "zoom paint" = geometry + repaint of the graph;',
+  '"zoom app" = the whole click-zoom update (graph, table re-aggregated for the subtree, URL, breadcrumb).',
+  'Target: 100k nodes paint < 150 ms; hover/zoom frames < 16 ms.',
+  '',
+  `Machine: ${JSON.stringify(machineInfo())}`,
+  '',
+  '| nodes | depth | first paint | base repaint p50 | hover p50 / p95 / max | zoom paint p50 / p95 | zoom app p50 / p95 |',
+  '|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => {
+    const h = stats(r.hover);
+    const p = stats(r.paint);
+    const zp = stats(r.zoomPaint);
+    const za = stats(r.zoomApp);
+    return `| ${r.n.toLocaleString('en')} | ${r.depth} | ${r.navToPaint.toFixed(0)} | ${f(p.p50)} | ${f(h.p50)} / ${f(h.p95)} / ${f(h.max)} | ${f(zp.p50)} / ${f(zp.p95)} | ${f(za.p50)} / ${f(za.p95)} |`;
+  }),
+  '',
+];
+mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+const out = path.join(ROOT, 'bench', 'results', `ui-${date}.md`);
+writeFileSync(out, lines.join('\n'));
+console.log(`wrote ${out}`);
