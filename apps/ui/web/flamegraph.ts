@@ -34,6 +34,8 @@ export interface FlameGraphEvents {
   onHover(node: number, clientX: number, clientY: number): void;
   onClick(node: number): void;
   onContextMenu(node: number, clientX: number, clientY: number): void;
+  /** After each base repaint, with its cost in ms. */
+  onPaint?(ms: number): void;
 }
 
 export class FlameGraphView {
@@ -98,12 +100,23 @@ export class FlameGraphView {
       e.preventDefault();
       this.events.onContextMenu(n, e.clientX, e.clientY);
     });
-    new ResizeObserver(() => this.paint()).observe(this.element);
+    new ResizeObserver(() => this.invalidate()).observe(this.element);
   }
 
   setStyle(style: FlameStyle): void {
     this.style = style;
-    this.paint();
+    this.invalidate();
+  }
+
+  private paintFrame = 0;
+
+  /** Schedules one repaint for the next animation frame: several state changes in a frame paint once. */
+  invalidate(): void {
+    if (!this.paintFrame)
+      this.paintFrame = requestAnimationFrame(() => {
+        this.paintFrame = 0;
+        this.paint();
+      });
   }
 
   setData(tree: FlameTree, colors: string[]): void {
@@ -120,7 +133,7 @@ export class FlameGraphView {
 
   setSearch(nameMatches: Uint8Array | undefined): void {
     this.nameMatches = nameMatches;
-    this.paint();
+    this.invalidate();
   }
 
   /** Outline every visible frame of one function (table hover) or none (-1). */
@@ -243,6 +256,7 @@ export class FlameGraphView {
     ctx.globalAlpha = 1;
     this.lastPaintMs = performance.now() - t0;
     this.paintOverlay();
+    this.events.onPaint?.(this.lastPaintMs);
   }
 
   private paintOverlay(): void {
