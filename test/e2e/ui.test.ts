@@ -5,10 +5,12 @@
  * hover/search/zoom/Esc, the synced top table, URL state across a reload, the theme, and the empty state.
  * Screenshots go to EMBERSCOPE_E2E_ARTIFACTS (default: <tmp>/emberscope-e2e-artifacts/ui).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { Profile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuProfile } from '../support/profiles.js';
 import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
@@ -142,7 +144,7 @@ describe('web UI, single view', () => {
     expect(param(page, 'query')).toBe(`${CPU}{service_name="${APP}"}`);
     expect(await page.locator('.tt-body .tt-row').count()).toBeGreaterThan(10);
     // Hover: the tooltip shows the full name, units and percentages.
-    const box = (await page.locator('.flame-overlay').boundingBox())!;
+    const box = (await page.locator('.main-flame .flame-overlay').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.4, box.y + 20 * 6 + 10);
     await page.waitForSelector('#tooltip:not([hidden])');
     const tip = (await page.locator('#tooltip').textContent()) ?? '';
@@ -175,7 +177,7 @@ describe('web UI, single view', () => {
     expect(param(page, 'search')).toBeNull();
 
     // Click-zoom into a frame at depth 6 (a handler), then Esc goes back.
-    const box = (await page.locator('.flame-overlay').boundingBox())!;
+    const box = (await page.locator('.main-flame .flame-overlay').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.3, box.y + 20 * 6 + 10);
     await expect.poll(() => param(page, 'focus')).not.toBeNull();
     const focus = param(page, 'focus')!;
@@ -238,6 +240,56 @@ describe('web UI, single view', () => {
     expect(until).toBeGreaterThan(from);
     expect(until - from).toBeLessThan(3600_000);
     expect(await page.locator('#range').inputValue()).toBe('custom');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens the sandwich view from the context menu, toggles bottom-up, explains truncation and exports', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now&maxNodes=12`);
+    await waitForGraph(page);
+    // Truncated by the server: the grey "other" frames are explained, with a way to see more.
+    expect(await page.locator('#truncation').textContent()).toMatch(/kept the 12 largest frames.*other/s);
+    const box = (await page.locator('.main-flame .flame-overlay').boundingBox())!;
+    // Right-click a frame at depth 2 (main.main): sandwich view of it.
+    await page.mouse.click(box.x + box.width * 0.5, box.y + 20 * 2 + 10, { button: 'right' });
+    await page.waitForSelector('#context-menu:not([hidden])');
+    await shot(page, '08-context-menu');
+    await page.getByRole('menuitem', { name: /Sandwich/ }).click();
+    await expect.poll(() => param(page, 'sandwich')).toBe('main.main');
+    await page.waitForSelector('#sandwich:not([hidden]) .sandwich-callees canvas');
+    await page.waitForFunction(
+      "/main\\.main/.test(document.querySelector('.sandwich-title')?.textContent ?? '')",
+    );
+    await shot(page, '09-sandwich');
+    await page.click('#sandwich-close');
+    await expect.poll(() => param(page, 'sandwich')).toBeNull();
+
+    // Bottom-up: leaves (self time) become the roots.
+    await page.check('#bottom-up');
+    await expect.poll(() => param(page, 'bottomUp')).toBe('1');
+    await page.mouse.move(box.x + box.width * 0.5, box.y + 10);
+    await page.waitForSelector('#tooltip:not([hidden])');
+    await shot(page, '10-bottom-up');
+    await page.uncheck('#bottom-up');
+
+    // Exports: a PNG of the canvas, and a pprof of the same query from the server.
+    await page.click('#export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+    const png = path.join(ARTIFACTS, 'export-flamegraph.png');
+    await download.saveAs(png);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    await page.click('#export');
+    const [pprofDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-pprof')]);
+    const pprofFile = path.join(ARTIFACTS, 'export-profile.pb.gz');
+    await pprofDownload.saveAs(pprofFile);
+    // A gzipped pprof with the functions of the flame graph.
+    const pprof = Profile.decode(gunzipSync(readFileSync(pprofFile)));
+    const names = pprof.function.map((f) => String(pprof.stringTable.strings[Number(f.name)]));
+    expect(names).toContain('github.com/acme/shop/checkout.Handle');
+    const html = await page.locator('#export-html').getAttribute('href');
+    const page2 = await fetch(`${server.url}${html}`);
+    expect(page2.status).toBe(200);
+    expect(await page2.text()).toMatch(/<html/i);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   });

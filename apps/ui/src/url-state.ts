@@ -20,6 +20,8 @@ export interface ViewState {
   sortDesc: boolean;
   bottomUp: boolean;
   maxNodes: number;
+  /** Function shown in the sandwich view (its callers above, callees below); empty for the flame graph. */
+  sandwich: string;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -34,6 +36,7 @@ export const DEFAULT_STATE: ViewState = {
   sortDesc: true,
   bottomUp: false,
   maxNodes: 8192,
+  sandwich: '',
 };
 
 /** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
@@ -51,6 +54,7 @@ export function toSearchParams(s: ViewState): URLSearchParams {
   if (s.sort !== DEFAULT_STATE.sort || !s.sortDesc) p.set('sort', `${s.sort}${s.sortDesc ? '' : ':asc'}`);
   if (s.bottomUp) p.set('bottomUp', '1');
   if (s.maxNodes !== DEFAULT_STATE.maxNodes) p.set('maxNodes', String(s.maxNodes));
+  if (s.sandwich) p.set('sandwich', s.sandwich);
   return p;
 }
 
@@ -70,5 +74,6 @@ export function fromSearchParams(p: URLSearchParams): ViewState {
     sortDesc: sortDir !== 'asc',
     bottomUp: p.get('bottomUp') === '1',
     maxNodes: Number.isInteger(maxNodes) && maxNodes > 0 ? maxNodes : DEFAULT_STATE.maxNodes,
+    sandwich: p.get('sandwich') ?? '',
   };
 }

@@ -23,6 +23,7 @@ describe('URL state', () => {
       sortDesc: false,
       bottomUp: true,
       maxNodes: 32768,
+      sandwich: 'encoding/json.Marshal',
     };
     const url = `?${toSearchParams(s)}`;
     expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);

@@ -153,12 +153,62 @@ export function renderUrl(
   return `${path}?${q}`;
 }
 
+export interface SandwichResponse {
+  callers: RenderResponse;
+  callees: RenderResponse;
+}
+
+/** Callers (root → function → its callers) and callees (root → function → its callees) of one function. */
+export async function sandwich(p: RenderParams, fn: string, signal?: AbortSignal): Promise<SandwichResponse> {
+  const res = await fetch(renderUrl(p, { sandwich: fn }), { signal });
+  return (await check(res)).json() as Promise<SandwichResponse>;
+}
+
 export async function render(p: RenderParams, signal?: AbortSignal): Promise<RenderResponse> {
   const res = await fetch(renderUrl(p), { signal });
   return (await check(res)).json() as Promise<RenderResponse>;
 }
 
-/** Exports through the original Pyroscope `/render` (format pprof, collapsed or html). */
-export function exportUrl(p: RenderParams, format: 'pprof' | 'collapsed' | 'html'): string {
-  return renderUrl(p, { format }, '/render');
+/**
+ * The standalone HTML export of the original Pyroscope `/render`, which names a query `<service>.<suffix>{…}`
+ * (OG application names); undefined for profile types without a well-known suffix.
+ */
+export function htmlExportUrl(p: RenderParams, service: string, otherMatchers: string): string | undefined {
+  const [name, sampleType] = p.query.split(':');
+  const suffix = OG_SUFFIX[`${name}:${sampleType}`];
+  if (!suffix || !service) return undefined;
+  return renderUrl({ ...p, query: `${service}.${suffix}${otherMatchers}` }, { format: 'html' }, '/render');
+}
+
+const OG_SUFFIX: Record<string, string> = {
+  'process_cpu:cpu': 'cpu',
+  'wall:wall': 'wall',
+  'memory:alloc_objects': 'alloc_objects',
+  'memory:alloc_space': 'alloc_space',
+  'memory:inuse_objects': 'inuse_objects',
+  'memory:inuse_space': 'inuse_space',
+  'goroutines:goroutine': 'goroutines',
+  'goroutine:goroutine': 'goroutines',
+  'mutex:contentions': 'mutex_count',
+  'mutex:delay': 'mutex_duration',
+  'block:contentions': 'block_count',
+  'block:delay': 'block_duration',
+};
+
+/** The merged pprof of a query, from `SelectMergeProfile` over binary Connect, gzipped like a `.pb.gz`. */
+export async function mergedPprof(
+  profileTypeId: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+  encode: (t: string, s: string, a: number, b: number) => Uint8Array,
+): Promise<Blob> {
+  const res = await fetch('/querier.v1.QuerierService/SelectMergeProfile', {
+    method: 'POST',
+    headers: { 'content-type': 'application/proto' },
+    body: encode(profileTypeId, selector, startMs, endMs) as BodyInit,
+  });
+  const raw = (await check(res)).body;
+  if (!raw) throw new ApiError('empty SelectMergeProfile answer', res.status);
+  return new Response(raw.pipeThrough(new CompressionStream('gzip'))).blob();
 }

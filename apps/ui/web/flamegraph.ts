@@ -70,6 +70,8 @@ export class FlameGraphView {
   constructor(
     private readonly events: FlameGraphEvents,
     style: FlameStyle,
+    /** 'up' draws the root at the bottom (the callers half of a sandwich view). */
+    private readonly orientation: 'down' | 'up' = 'down',
   ) {
     this.style = style;
     this.element = document.createElement('div');
@@ -148,6 +150,14 @@ export class FlameGraphView {
     this.paintOverlay();
   }
 
+  get data(): FlameTree | undefined {
+    return this.tree;
+  }
+
+  get zoomed(): number {
+    return this.zoom;
+  }
+
   get canvas(): HTMLCanvasElement {
     return this.base;
   }
@@ -214,6 +224,7 @@ export class FlameGraphView {
       rowHeightPx: ROW_HEIGHT,
       firstLevel: tree.level[z] < MAX_ROWS - 100 ? 0 : tree.level[z] - 10,
       rows,
+      invertedHeight: this.orientation === 'up' ? height : undefined,
     };
     this.layout = layoutFlame(tree, this.vp, this.layout);
     this.lastLayoutMs = performance.now() - t0;

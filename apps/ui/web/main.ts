@@ -4,6 +4,7 @@
  */
 import './style.css';
 import { colorsOfNames, packageOf } from '../src/colors.js';
+import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
 import {
   decodeFlamebearer,
   type Flamebearer,
@@ -191,9 +192,9 @@ const loadingBar = h('div', { class: 'loading-bar', hidden: true });
 
 const flame = new FlameGraphView(
   {
-    onHover: (node, x, y) => showTooltip(node, x, y),
+    onHover: (node, x, y) => showTooltip(loaded?.tree, node, x, y),
     onClick: (node) => zoomTo(node),
-    onContextMenu: (node, x, y) => openMenu(node, x, y),
+    onContextMenu: (node, x, y) => openMenu(loaded?.tree, node, x, y, true),
     onPaint: (ms) => {
       if (!loaded) return;
       if (timings.fetchedAt > 0 && timings.firstPaintMs === 0) {
@@ -205,6 +206,37 @@ const flame = new FlameGraphView(
   },
   flameStyle(theme),
 );
+function sandwichView(orientation: 'up' | 'down'): FlameGraphView {
+  const view: FlameGraphView = new FlameGraphView(
+    {
+      onHover: (node, x, y) => showTooltip(view.data, node, x, y, view.zoomed),
+      onClick: (node) => view.setZoom(node === view.zoomed ? 0 : node),
+      onContextMenu: (node, x, y) => openMenu(view.data, node, x, y),
+    },
+    flameStyle(theme),
+    orientation,
+  );
+  return view;
+}
+const callersView = sandwichView('up');
+const calleesView = sandwichView('down');
+const sandwichTitle = h('div', { class: 'sandwich-title' });
+const sandwichPanel = h(
+  'div',
+  { class: 'sandwich', id: 'sandwich', hidden: true },
+  h(
+    'div',
+    { class: 'sandwich-head' },
+    sandwichTitle,
+    h('button', { id: 'sandwich-close', onclick: () => update({ sandwich: '' }, true) }, '× Close'),
+  ),
+  h('div', { class: 'sandwich-label' }, '▲ Callers'),
+  h('div', { class: 'flame-wrap sandwich-callers' }, callersView.element),
+  h('div', { class: 'sandwich-label' }, '▼ Callees'),
+  h('div', { class: 'flame-wrap sandwich-callees' }, calleesView.element),
+);
+let sandwichTrees: { callers: FlameTree; callees: FlameTree } | undefined;
+
 const table = new TopTable({
   onHover: (name) => flame.setHighlightName(name),
   onSelect: (name) => selectFunction(name),
@@ -221,11 +253,12 @@ const timeline = new Timeline({
   },
 });
 
+const mainFlameWrap = h('div', { class: 'flame-wrap main-flame' }, flame.element);
 const panes = h(
   'div',
   { class: 'panes', id: 'panes' },
   table.element,
-  h('div', { class: 'flame-wrap' }, flame.element),
+  h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel),
 );
 
 const app = h(
@@ -300,6 +333,8 @@ function applyTheme(): void {
   document.documentElement.dataset.theme = theme;
   themeButton.textContent = theme === 'dark' ? '☀ Light' : '☾ Dark';
   flame.setStyle(flameStyle(theme));
+  callersView.setStyle(flameStyle(theme));
+  calleesView.setStyle(flameStyle(theme));
   timeline.setColors(
     theme === 'dark'
       ? { axis: '#9a9aa3', grid: 'rgba(255,255,255,0.07)' }
@@ -475,6 +510,7 @@ async function load(): Promise<void> {
     showMessage('none');
     flame.setData(loaded.tree, loaded.colors);
     applyTreeState();
+    void loadSandwich();
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
     const retry = h('button', { onclick: () => load() }, 'Retry');
@@ -492,6 +528,40 @@ async function load(): Promise<void> {
   } finally {
     if (inflight === ctl) setLoading(false);
   }
+}
+
+async function loadSandwich(): Promise<void> {
+  const fn = state.sandwich;
+  mainFlameWrap.hidden = fn !== '';
+  sandwichPanel.hidden = fn === '';
+  sandwichTrees = undefined;
+  if (!fn || !state.query) return;
+  sandwichTitle.replaceChildren('Sandwich view of ', h('code', {}, fn));
+  const { fromMs, untilMs } = range();
+  try {
+    const r = await api.sandwich({ query: state.query, fromMs, untilMs, maxNodes: state.maxNodes }, fn);
+    if (state.sandwich !== fn) return;
+    const callers = decodeFlamebearer(r.callers.flamebearer);
+    const callees = decodeFlamebearer(r.callees.flamebearer);
+    sandwichTrees = { callers, callees };
+    callersView.setData(callers, colorsOfNames(callers.names));
+    calleesView.setData(callees, colorsOfNames(callees.names));
+    callersView.setZoom(0);
+    calleesView.setZoom(0);
+    applySandwichSearch();
+  } catch (err) {
+    sandwichTitle.replaceChildren(
+      h('span', { class: 'error-text' }, `Sandwich view failed: ${(err as Error).message}`),
+    );
+  }
+}
+
+function applySandwichSearch(): void {
+  if (!sandwichTrees) return;
+  const m = compileSearch({ text: state.search, regex: state.regex });
+  const ok = m !== undefined && !('error' in m);
+  callersView.setSearch(ok ? matchNames(sandwichTrees.callers.names, m) : undefined);
+  calleesView.setSearch(ok ? matchNames(sandwichTrees.callees.names, m) : undefined);
 }
 
 function rebuildTree(): void {
@@ -589,9 +659,18 @@ function shortName(name: string): string {
   return name.length > 40 ? `…${name.slice(-38)}` : name;
 }
 
+let rawTree: { raw: Flamebearer; tree: FlameTree } | undefined;
+function decodeRawOnce(): FlameTree {
+  if (!loaded) throw new Error('no profile');
+  if (rawTree?.raw !== loaded.raw)
+    rawTree = { raw: loaded.raw, tree: state.bottomUp ? decodeFlamebearer(loaded.raw) : loaded.tree };
+  return rawTree.tree;
+}
+
 function renderTruncation(): void {
   if (!loaded) return;
-  const { nodes, ticks } = otherTotal(loaded.tree);
+  // Counted on the server's (top-down) tree: in bottom-up, "other" frames get callers and are no longer leaves.
+  const { nodes, ticks } = otherTotal(loaded.raw === undefined ? loaded.tree : decodeRawOnce());
   if (nodes === 0) {
     truncationNote.hidden = true;
     return;
@@ -606,29 +685,67 @@ function renderTruncation(): void {
   );
 }
 
+function download(blob: Blob, fileName: string): void {
+  const a = h('a', { href: URL.createObjectURL(blob), download: fileName });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+function exportBaseName(): string {
+  const service = serviceOf(matchersOf()) ?? 'profile';
+  const { fromMs, untilMs } = range();
+  return `${service}-${humanProfileType(profileTypeOf()).toLowerCase().replaceAll(' ', '_')}-${Math.floor(fromMs / 1000)}-${Math.floor(untilMs / 1000)}`;
+}
+
 function renderExports(): void {
   if (!state.query) return;
   const { fromMs, untilMs } = range();
   const p = { query: state.query, fromMs, untilMs, maxNodes: state.maxNodes };
-  const png = h('button', { id: 'export-png' }, 'PNG image');
-  png.addEventListener('click', () => {
-    flame.canvas.toBlob((blob) => {
-      if (!blob) return;
-      const a = h('a', { href: URL.createObjectURL(blob), download: 'flamegraph.png' });
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-    }, 'image/png');
-  });
+  const item = (id: string, label: string, title: string, fn: () => Promise<void> | void) => {
+    const b = h('button', { id, title }, label);
+    b.addEventListener('click', async () => {
+      exportDetails.open = false;
+      try {
+        await fn();
+      } catch (err) {
+        statusLine.textContent = `Export failed: ${(err as Error).message}`;
+      }
+    });
+    return b;
+  };
+  const matchers = matchersOf();
+  const others = printSelector(matchers.filter((m) => !(m.name === 'service_name' && m.op === '=')));
+  const html = api.htmlExportUrl(p, serviceOf(matchers) ?? '', others);
   exportMenu.replaceChildren(
-    h('span', { class: 'export-label' }, 'Export'),
-    png,
-    h(
-      'a',
-      { class: 'button', id: 'export-pprof', href: api.exportUrl(p, 'pprof'), download: 'profile.pb.gz' },
-      'pprof',
+    item('export-png', 'PNG image', 'The flame graph as shown', () => {
+      flame.canvas.toBlob((blob) => blob && download(blob, `${exportBaseName()}.png`), 'image/png');
+    }),
+    item(
+      'export-pprof',
+      'pprof (.pb.gz)',
+      'The merged profile, untruncated (SelectMergeProfile)',
+      async () => {
+        const { selector } = splitQuery(state.query);
+        download(
+          await api.mergedPprof(profileTypeOf(), selector, fromMs, untilMs, encodeSelectMergeProfileRequest),
+          `${exportBaseName()}.pb.gz`,
+        );
+      },
     ),
-    h('a', { class: 'button', href: api.exportUrl(p, 'collapsed'), download: 'profile.folded' }, 'Collapsed'),
-    h('a', { class: 'button', href: api.exportUrl(p, 'html'), target: '_blank', rel: 'noopener' }, 'HTML'),
+    item('export-collapsed', 'Collapsed text', 'Folded stacks of the flame graph on screen', () => {
+      if (loaded)
+        download(new Blob([toCollapsed(loaded.tree)], { type: 'text/plain' }), `${exportBaseName()}.folded`);
+    }),
+    item('export-json', 'Flamebearer JSON', 'The flame graph as the server sent it', () => {
+      if (loaded)
+        download(
+          new Blob([JSON.stringify(loaded.raw)], { type: 'application/json' }),
+          `${exportBaseName()}.json`,
+        );
+    }),
+    ...(html
+      ? [h('a', { id: 'export-html', href: html, target: '_blank', rel: 'noopener' }, 'Standalone HTML')]
+      : []),
   );
 }
 
@@ -658,6 +775,8 @@ function update(patch: Partial<ViewState>, push: boolean): void {
     writeUrl(false);
     rebuildTree();
   }
+  if (prev.sandwich !== state.sandwich) void loadSandwich();
+  else if (prev.search !== state.search || prev.regex !== state.regex) applySandwichSearch();
   if (prev.view !== state.view || prev.bottomUp !== state.bottomUp || prev.regex !== state.regex)
     renderControls();
   applyTreeState();
@@ -685,6 +804,10 @@ function zoomBack(): void {
 
 function selectFunction(name: number): void {
   if (!loaded) return;
+  if (state.sandwich) {
+    update({ sandwich: loaded.tree.names[name] }, true);
+    return;
+  }
   if (selectedName === name) {
     selectedName = -1;
     flame.setSelectedName(-1);
@@ -697,15 +820,21 @@ function selectFunction(name: number): void {
   update({ search: s.text, regex: s.regex }, true);
 }
 
-function showTooltip(node: number, x: number, y: number): void {
-  if (!loaded || node < 0) {
+function showTooltip(
+  tree: FlameTree | undefined,
+  node: number,
+  x: number,
+  y: number,
+  zoomOf = currentZoom(),
+): void {
+  if (!loaded || !tree || node < 0) {
     tooltip.hidden = true;
     return;
   }
-  const { tree, sampleUnit, profileType } = loaded;
+  const { sampleUnit, profileType } = loaded;
   const name = tree.names[tree.name[node]];
   const fmt = (v: number) => formatValue(v, sampleUnit);
-  const zoom = currentZoom();
+  const zoom = zoomOf;
   const rows: Node[] = [];
   const row = (label: string, v: number) =>
     h(
@@ -739,9 +868,8 @@ function showTooltip(node: number, x: number, y: number): void {
   tooltip.style.transform = `translate(${Math.max(4, left)}px, ${Math.max(4, top)}px)`;
 }
 
-function openMenu(node: number, x: number, y: number): void {
-  if (!loaded) return;
-  const tree = loaded.tree;
+function openMenu(tree: FlameTree | undefined, node: number, x: number, y: number, main = false): void {
+  if (!loaded || !tree) return;
   const name = tree.names[tree.name[node]];
   const item = (label: string, fn: () => void) =>
     h(
@@ -755,16 +883,25 @@ function openMenu(node: number, x: number, y: number): void {
       },
       label,
     );
+  const isRoot = tree.level[node] === 0 || isOtherNode(tree, node);
   menu.replaceChildren(
-    item('Focus on this subtree', () => zoomTo(node)),
-    item('Highlight every call site', () => {
-      const s = exactSearch(name);
-      selectedName = tree.name[node];
-      flame.setSelectedName(selectedName);
-      update({ search: s.text, regex: true }, true);
-    }),
-    item('Copy function name', () => void copyText(name)),
-    item('Reset view', () => focusPath([])),
+    ...[
+      main ? item('Focus on this subtree', () => zoomTo(node)) : undefined,
+      isRoot ? undefined : item('Sandwich view: callers and callees', () => update({ sandwich: name }, true)),
+      isRoot
+        ? undefined
+        : item('Highlight every call site', () => {
+            const s = exactSearch(name);
+            const idx = loaded?.tree.names.indexOf(name) ?? -1;
+            selectedName = idx;
+            flame.setSelectedName(idx);
+            update({ search: s.text, regex: true }, true);
+          }),
+      item('Copy function name', () => void copyText(name)),
+      main
+        ? item('Reset view', () => focusPath([]))
+        : item('Close sandwich view', () => update({ sandwich: '' }, true)),
+    ].filter((x) => x !== undefined),
   );
   menu.hidden = false;
   menu.style.transform = `translate(${Math.min(x, window.innerWidth - 240)}px, ${Math.min(y, window.innerHeight - 160)}px)`;
@@ -884,6 +1021,7 @@ document.addEventListener('keydown', (e) => {
     if (!menu.hidden) return closeMenu();
     if (typing) return (e.target as HTMLElement).blur();
     if (state.focus.length > 0 || zoomStack.length > 0) zoomBack();
+    else if (state.sandwich) update({ sandwich: '' }, true);
     return;
   }
   if (typing) return;
