@@ -101,6 +101,15 @@ beforeAll(async () => {
       at,
     );
   }
+  // A baseline an hour earlier, for the diff view (a different mix: checkout got cheaper, search dearer).
+  for (let i = 0; i < 3; i++) {
+    const at = t0 - 70 * 60_000 - i * 120_000;
+    const base = stacks(i);
+    for (const k of Object.keys(base))
+      if (k.includes('/checkout.')) base[k] *= 3;
+      else if (k.includes('/search.')) base[k] = Math.max(1, Math.floor(base[k] / 3));
+    await ingest(server.url, `${APP}{env=prod,region=eu}`, cpuProfile(base, BigInt(at) * 1_000_000n), at);
+  }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -290,6 +299,30 @@ describe('web UI, single view', () => {
     const page2 = await fetch(`${server.url}${html}`);
     expect(page2.status).toBe(200);
     expect(await page2.text()).toMatch(/<html/i);
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('diffs against the same range an hour before', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now`);
+    await waitForGraph(page);
+    await page.selectOption('#compare', '1h');
+    await expect.poll(() => param(page, 'compare')).toBe('1h');
+    await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
+    expect(await page.locator('.main-flame').isHidden()).toBe(true);
+    const box = (await page.locator('.diff-flame .flame-overlay').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + 20 * 6 + 10);
+    await page.waitForSelector('#tooltip:not([hidden])');
+    expect(await page.locator('#tooltip').textContent()).toMatch(/Baseline.*Comparison.*Change/s);
+    await shot(page, '11-diff');
+    await page.check('#absolute');
+    await expect.poll(() => param(page, 'absolute')).toBe('1');
+    await page.reload();
+    await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
+    expect(await page.locator('#compare').inputValue()).toBe('1h');
+    await page.click('#diff-close');
+    await expect.poll(() => param(page, 'compare')).toBeNull();
+    expect(await page.locator('.main-flame').isVisible()).toBe(true);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   });

@@ -22,6 +22,10 @@ export interface ViewState {
   maxNodes: number;
   /** Function shown in the sandwich view (its callers above, callees below); empty for the flame graph. */
   sandwich: string;
+  /** Diff against the same query this long before ('1h', '24h', '7d'); empty for no diff. */
+  compare: string;
+  /** Diff colours by absolute values instead of each side's share. */
+  absolute: boolean;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -37,6 +41,8 @@ export const DEFAULT_STATE: ViewState = {
   bottomUp: false,
   maxNodes: 8192,
   sandwich: '',
+  compare: '',
+  absolute: false,
 };
 
 /** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
@@ -55,6 +61,8 @@ export function toSearchParams(s: ViewState): URLSearchParams {
   if (s.bottomUp) p.set('bottomUp', '1');
   if (s.maxNodes !== DEFAULT_STATE.maxNodes) p.set('maxNodes', String(s.maxNodes));
   if (s.sandwich) p.set('sandwich', s.sandwich);
+  if (s.compare) p.set('compare', s.compare);
+  if (s.absolute) p.set('absolute', '1');
   return p;
 }
 
@@ -75,5 +83,10 @@ export function fromSearchParams(p: URLSearchParams): ViewState {
     bottomUp: p.get('bottomUp') === '1',
     maxNodes: Number.isInteger(maxNodes) && maxNodes > 0 ? maxNodes : DEFAULT_STATE.maxNodes,
     sandwich: p.get('sandwich') ?? '',
+    compare: COMPARE_OFFSETS[p.get('compare') ?? ''] !== undefined ? (p.get('compare') as string) : '',
+    absolute: p.get('absolute') === '1',
   };
 }
+
+/** "Compare with … prior" presets: the baseline is the same range shifted back by this many milliseconds. */
+export const COMPARE_OFFSETS: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };

@@ -24,6 +24,8 @@ describe('URL state', () => {
       bottomUp: true,
       maxNodes: 32768,
       sandwich: 'encoding/json.Marshal',
+      compare: '24h',
+      absolute: true,
     };
     const url = `?${toSearchParams(s)}`;
     expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);

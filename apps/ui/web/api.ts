@@ -212,3 +212,30 @@ export async function mergedPprof(
   if (!raw) throw new ApiError('empty SelectMergeProfile answer', res.status);
   return new Response(raw.pipeThrough(new CompressionStream('gzip'))).blob();
 }
+
+export interface DiffResponse {
+  flamebearer: Flamebearer;
+  leftTicks: number;
+  rightTicks: number;
+}
+
+/** The diff flame graph of one query over two ranges (left = baseline, right = comparison). */
+export async function renderDiff(
+  query: string,
+  left: { fromMs: number; untilMs: number },
+  right: { fromMs: number; untilMs: number },
+  maxNodes: number,
+  signal?: AbortSignal,
+): Promise<DiffResponse> {
+  const q = new URLSearchParams({
+    leftQuery: query,
+    leftFrom: String(left.fromMs),
+    leftUntil: String(left.untilMs),
+    rightQuery: query,
+    rightFrom: String(right.fromMs),
+    rightUntil: String(right.untilMs),
+    maxNodes: String(maxNodes),
+  });
+  const res = await fetch(`/pyroscope/render-diff?${q}`, { signal });
+  return (await check(res)).json() as Promise<DiffResponse>;
+}

@@ -121,9 +121,17 @@ export class FlameGraphView {
       });
   }
 
-  setData(tree: FlameTree, colors: string[]): void {
+  private nodeFill: { index: Uint8Array; palette: readonly string[] } | undefined;
+
+  /** Colours per name (by package), or per node from a palette (diff graphs). */
+  setData(
+    tree: FlameTree,
+    colors: string[],
+    nodeFill?: { index: Uint8Array; palette: readonly string[] },
+  ): void {
     this.tree = tree;
     this.colors = colors;
+    this.nodeFill = nodeFill;
     this.zoom = 0;
     this.hovered = -1;
   }
@@ -246,11 +254,13 @@ export class FlameGraphView {
       ctx.globalAlpha = ancestor ? 0.5 : 1;
       ctx.fillStyle = dimmed
         ? style.dimFill
-        : other
-          ? style.otherFill
-          : i === 0
-            ? style.rootFill
-            : this.colors[nameIdx];
+        : this.nodeFill
+          ? this.nodeFill.palette[this.nodeFill.index[i]]
+          : other
+            ? style.otherFill
+            : i === 0
+              ? style.rootFill
+              : this.colors[nameIdx];
       ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW_HEIGHT - 1);
       if (w >= this.charWidth * 3) {
         const label = fitLabel(

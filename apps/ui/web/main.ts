@@ -4,6 +4,13 @@
  */
 import './style.css';
 import { colorsOfNames, packageOf } from '../src/colors.js';
+import {
+  type DiffTree,
+  decodeDiffFlamebearer,
+  diffPalette,
+  nodeDiffColors,
+  relativeChange,
+} from '../src/diff.js';
 import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
 import {
   decodeFlamebearer,
@@ -36,8 +43,14 @@ import {
   withService,
 } from '../src/selector.js';
 import { functionTable, sortRows } from '../src/table-data.js';
-import { presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
-import { DEFAULT_STATE, fromSearchParams, toSearchParams, type ViewState } from '../src/url-state.js';
+import { formatTimestamp, presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
+import {
+  COMPARE_OFFSETS,
+  DEFAULT_STATE,
+  fromSearchParams,
+  toSearchParams,
+  type ViewState,
+} from '../src/url-state.js';
 import * as api from './api.js';
 import { copyText, h, option } from './dom.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
@@ -237,6 +250,155 @@ const sandwichPanel = h(
 );
 let sandwichTrees: { callers: FlameTree; callees: FlameTree } | undefined;
 
+let diff: DiffTree | undefined;
+const diffView: FlameGraphView = new FlameGraphView(
+  {
+    onHover: (node, x, y) => showDiffTooltip(node, x, y),
+    onClick: (node) => diffView.setZoom(node === diffView.zoomed ? 0 : node),
+    onContextMenu: (node, x, y) => openMenu(diffView.data, node, x, y),
+  },
+  flameStyle(theme),
+);
+const diffTitle = h('div', { class: 'diff-title' });
+const absoluteToggle = h('input', { type: 'checkbox', id: 'absolute' });
+const colorBlindToggle = h('input', { type: 'checkbox', id: 'color-blind' });
+const diffLegend = h('div', { class: 'diff-legend' });
+const diffPanel = h(
+  'div',
+  { class: 'diff', id: 'diff', hidden: true },
+  h(
+    'div',
+    { class: 'sandwich-head' },
+    diffTitle,
+    h(
+      'label',
+      { class: 'toggle', title: "Compare raw values instead of each side's share" },
+      absoluteToggle,
+      'Absolute',
+    ),
+    h('label', { class: 'toggle' }, colorBlindToggle, 'Colour-blind palette'),
+    h('button', { id: 'diff-close', onclick: () => update({ compare: '' }, true) }, '× Close'),
+  ),
+  diffLegend,
+  h('div', { class: 'flame-wrap diff-flame' }, diffView.element),
+);
+const compareSelect = h('select', { id: 'compare', 'aria-label': 'Diff against' });
+for (const [value, label] of [
+  ['', 'Diff: off'],
+  ['1h', 'Diff vs 1 hour before'],
+  ['24h', 'Diff vs 1 day before'],
+  ['7d', 'Diff vs 7 days before'],
+])
+  compareSelect.append(option(value, label));
+compareSelect.addEventListener('change', () => update({ compare: compareSelect.value, sandwich: '' }, true));
+absoluteToggle.addEventListener('change', () => update({ absolute: absoluteToggle.checked }, false));
+colorBlindToggle.addEventListener('change', () => {
+  localStorage.setItem('emberscope.colorBlind', colorBlindToggle.checked ? '1' : '');
+  paintDiff();
+});
+colorBlindToggle.checked = localStorage.getItem('emberscope.colorBlind') === '1';
+
+function paintDiff(): void {
+  if (!diff) return;
+  const palette = diffPalette(colorBlindToggle.checked);
+  diffView.setData(diff.tree, [], { index: nodeDiffColors(diff, state.absolute), palette });
+  diffView.setZoom(0);
+  const m = compileSearch({ text: state.search, regex: state.regex });
+  diffView.setSearch(m !== undefined && !('error' in m) ? matchNames(diff.tree.names, m) : undefined);
+  const stops = [0, 3, 6, 10, 14, 17, 20].map((k) =>
+    h('span', { class: 'legend-swatch', style: `background:${palette[k]}` }),
+  );
+  diffLegend.replaceChildren(
+    h('span', {}, 'shrank'),
+    ...stops,
+    h(
+      'span',
+      {},
+      `grew (${state.absolute ? 'absolute values' : "share of each side's total"}, saturated at ±100%)`,
+    ),
+  );
+}
+
+async function loadDiff(): Promise<void> {
+  const compare = state.compare;
+  compareSelect.value = compare;
+  absoluteToggle.checked = state.absolute;
+  diffPanel.hidden = compare === '';
+  mainFlameWrap.hidden = compare !== '' || state.sandwich !== '';
+  diff = undefined;
+  if (!compare || !state.query) return;
+  const right = range();
+  const offset = COMPARE_OFFSETS[compare];
+  const left = { fromMs: right.fromMs - offset, untilMs: right.untilMs - offset };
+  const fmtRange = (r: { fromMs: number; untilMs: number }) =>
+    `${formatTimestamp(r.fromMs, false)} → ${formatTimestamp(r.untilMs, false).slice(11)}`;
+  diffTitle.replaceChildren(
+    'Diff: baseline ',
+    h('b', {}, fmtRange(left)),
+    ' vs comparison ',
+    h('b', {}, fmtRange(right)),
+  );
+  try {
+    const r = await api.renderDiff(state.query, left, right, state.maxNodes);
+    if (state.compare !== compare) return;
+    diff = decodeDiffFlamebearer(r.flamebearer, r.leftTicks, r.rightTicks);
+    if (r.leftTicks === 0)
+      diffLegend.replaceChildren(
+        h('span', { class: 'error-text' }, 'The baseline range has no data: everything shows as new.'),
+      );
+    paintDiff();
+  } catch (err) {
+    diffTitle.replaceChildren(h('span', { class: 'error-text' }, `Diff failed: ${(err as Error).message}`));
+  }
+}
+
+function showDiffTooltip(node: number, x: number, y: number): void {
+  if (!diff || !loaded || node < 0) {
+    tooltip.hidden = true;
+    return;
+  }
+  const d = diff;
+  const name = node === 0 ? 'total' : d.tree.names[d.tree.name[node]];
+  const fmt = (v: number) => formatValue(v, loaded?.sampleUnit ?? '');
+  const change = relativeChange(d, node, state.absolute);
+  const changeText = !Number.isFinite(change)
+    ? 'new'
+    : `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
+  tooltip.replaceChildren(
+    h('div', { class: 'tt-title' }, name),
+    h(
+      'table',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Baseline'),
+        h('td', {}, fmt(d.left[node])),
+        h('td', { class: 'pct' }, formatPercent(d.left[node], d.leftTicks)),
+      ),
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Comparison'),
+        h('td', {}, fmt(d.right[node])),
+        h('td', { class: 'pct' }, formatPercent(d.right[node], d.rightTicks)),
+      ),
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Change'),
+        h('td', { class: change > 0.02 ? 'grew' : change < -0.02 ? 'shrank' : '' }, changeText),
+        h('td', {}),
+      ),
+    ),
+  );
+  tooltip.hidden = false;
+  const r = tooltip.getBoundingClientRect();
+  const left = x + 16 + r.width > window.innerWidth ? x - r.width - 12 : x + 16;
+  const top = y + 16 + r.height > window.innerHeight ? y - r.height - 12 : y + 16;
+  tooltip.style.transform = `translate(${Math.max(4, left)}px, ${Math.max(4, top)}px)`;
+}
+
 const table = new TopTable({
   onHover: (name) => flame.setHighlightName(name),
   onSelect: (name) => selectFunction(name),
@@ -258,7 +420,7 @@ const panes = h(
   'div',
   { class: 'panes', id: 'panes' },
   table.element,
-  h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel),
+  h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel, diffPanel),
 );
 
 const app = h(
@@ -299,6 +461,7 @@ const app = h(
     backButton,
     resetButton,
     h('label', { class: 'toggle' }, bottomUpToggle, 'Bottom-up'),
+    compareSelect,
     viewButtons,
     exportDetails,
   ),
@@ -334,6 +497,7 @@ function applyTheme(): void {
   themeButton.textContent = theme === 'dark' ? '☀ Light' : '☾ Dark';
   flame.setStyle(flameStyle(theme));
   callersView.setStyle(flameStyle(theme));
+  diffView.setStyle(flameStyle(theme));
   calleesView.setStyle(flameStyle(theme));
   timeline.setColors(
     theme === 'dark'
@@ -511,6 +675,7 @@ async function load(): Promise<void> {
     flame.setData(loaded.tree, loaded.colors);
     applyTreeState();
     void loadSandwich();
+    void loadDiff();
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
     const retry = h('button', { onclick: () => load() }, 'Retry');
@@ -532,7 +697,7 @@ async function load(): Promise<void> {
 
 async function loadSandwich(): Promise<void> {
   const fn = state.sandwich;
-  mainFlameWrap.hidden = fn !== '';
+  mainFlameWrap.hidden = fn !== '' || state.compare !== '';
   sandwichPanel.hidden = fn === '';
   sandwichTrees = undefined;
   if (!fn || !state.query) return;
@@ -775,6 +940,9 @@ function update(patch: Partial<ViewState>, push: boolean): void {
     writeUrl(false);
     rebuildTree();
   }
+  if (prev.compare !== state.compare) void loadDiff();
+  else if (prev.absolute !== state.absolute || prev.search !== state.search || prev.regex !== state.regex)
+    paintDiff();
   if (prev.sandwich !== state.sandwich) void loadSandwich();
   else if (prev.search !== state.search || prev.regex !== state.regex) applySandwichSearch();
   if (prev.view !== state.view || prev.bottomUp !== state.bottomUp || prev.regex !== state.regex)
@@ -887,7 +1055,9 @@ function openMenu(tree: FlameTree | undefined, node: number, x: number, y: numbe
   menu.replaceChildren(
     ...[
       main ? item('Focus on this subtree', () => zoomTo(node)) : undefined,
-      isRoot ? undefined : item('Sandwich view: callers and callees', () => update({ sandwich: name }, true)),
+      isRoot
+        ? undefined
+        : item('Sandwich view: callers and callees', () => update({ sandwich: name, compare: '' }, true)),
       isRoot
         ? undefined
         : item('Highlight every call site', () => {
