@@ -26,6 +26,8 @@ export interface ViewState {
   compare: string;
   /** Diff colours by absolute values instead of each side's share. */
   absolute: boolean;
+  /** Show times in UTC instead of the browser's time zone. */
+  utc: boolean;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -43,6 +45,7 @@ export const DEFAULT_STATE: ViewState = {
   sandwich: '',
   compare: '',
   absolute: false,
+  utc: false,
 };
 
 /** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
@@ -63,6 +66,7 @@ export function toSearchParams(s: ViewState): URLSearchParams {
   if (s.sandwich) p.set('sandwich', s.sandwich);
   if (s.compare) p.set('compare', s.compare);
   if (s.absolute) p.set('absolute', '1');
+  if (s.utc) p.set('tz', 'utc');
   return p;
 }
 
@@ -85,6 +89,7 @@ export function fromSearchParams(p: URLSearchParams): ViewState {
     sandwich: p.get('sandwich') ?? '',
     compare: COMPARE_OFFSETS[p.get('compare') ?? ''] !== undefined ? (p.get('compare') as string) : '',
     absolute: p.get('absolute') === '1',
+    utc: p.get('tz') === 'utc',
   };
 }
 

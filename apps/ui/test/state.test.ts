@@ -26,6 +26,7 @@ describe('URL state', () => {
       sandwich: 'encoding/json.Marshal',
       compare: '24h',
       absolute: true,
+      utc: true,
     };
     const url = `?${toSearchParams(s)}`;
     expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);

@@ -156,6 +156,7 @@ const untilInput = h('input', { type: 'datetime-local', id: 'until', 'aria-label
 const customRange = h('span', { class: 'custom-range' }, fromInput, '→', untilInput);
 const refreshButton = h('button', { id: 'refresh', title: 'Refresh (r)' }, '↻ Refresh');
 const themeButton = h('button', { id: 'theme', title: 'Toggle dark/light theme' });
+const utcToggle = h('input', { type: 'checkbox', id: 'utc' });
 const chips = h('div', { class: 'chips' });
 const labelSelect = h('select', { id: 'filter-label', 'aria-label': 'Label' });
 const opSelect = h('select', { id: 'filter-op', 'aria-label': 'Operator' });
@@ -436,6 +437,7 @@ const app = h(
     h('label', { class: 'field' }, h('span', {}, 'Range'), rangeSelect),
     customRange,
     refreshButton,
+    h('label', { class: 'toggle', title: 'Show times in UTC' }, utcToggle, 'UTC'),
     themeButton,
   ),
   h(
@@ -521,6 +523,8 @@ function renderControls(): void {
   searchInput.value = state.search;
   regexToggle.checked = state.regex;
   bottomUpToggle.checked = state.bottomUp;
+  utcToggle.checked = state.utc;
+  timeline.utc = state.utc;
   for (const b of viewButtons.children)
     (b as HTMLElement).classList.toggle('active', (b as HTMLElement).dataset.view === state.view);
   panes.dataset.view = state.view;
@@ -1175,6 +1179,12 @@ searchInput.addEventListener('input', () => {
   }, 150);
 });
 regexToggle.addEventListener('change', () => update({ regex: regexToggle.checked }, false));
+utcToggle.addEventListener('change', () => {
+  update({ utc: utcToggle.checked }, false);
+  timeline.utc = state.utc;
+  timeline.paint();
+  void loadDiff();
+});
 bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));
 resetButton.addEventListener('click', () => {
   zoomStack.length = 0;
