@@ -320,6 +320,17 @@ describe('web UI, single view', () => {
     await page.reload();
     await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
     expect(await page.locator('#compare').inputValue()).toBe('1h');
+    // Side by side, with a linked search.
+    await page.check('#split');
+    await expect.poll(() => param(page, 'split')).toBe('1');
+    await page.fill('#search', 'checkout');
+    await expect.poll(() => param(page, 'search')).toBe('checkout');
+    await page.waitForSelector('#split-panes:not([hidden]) .split-baseline canvas');
+    await page.waitForFunction(
+      "/Baseline ·/.test(document.querySelector('#split-panes')?.textContent ?? '')",
+    );
+    await shot(page, '12-side-by-side');
+    await page.uncheck('#split');
     await page.click('#diff-close');
     await expect.poll(() => param(page, 'compare')).toBeNull();
     expect(await page.locator('.main-flame').isVisible()).toBe(true);

@@ -28,6 +28,8 @@ export interface ViewState {
   absolute: boolean;
   /** Show times in UTC instead of the browser's time zone. */
   utc: boolean;
+  /** With `compare`: baseline and comparison flame graphs side by side instead of one diff graph. */
+  split: boolean;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -46,6 +48,7 @@ export const DEFAULT_STATE: ViewState = {
   compare: '',
   absolute: false,
   utc: false,
+  split: false,
 };
 
 /** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
@@ -67,6 +70,7 @@ export function toSearchParams(s: ViewState): URLSearchParams {
   if (s.compare) p.set('compare', s.compare);
   if (s.absolute) p.set('absolute', '1');
   if (s.utc) p.set('tz', 'utc');
+  if (s.split) p.set('split', '1');
   return p;
 }
 
@@ -90,6 +94,7 @@ export function fromSearchParams(p: URLSearchParams): ViewState {
     compare: COMPARE_OFFSETS[p.get('compare') ?? ''] !== undefined ? (p.get('compare') as string) : '',
     absolute: p.get('absolute') === '1',
     utc: p.get('tz') === 'utc',
+    split: p.get('split') === '1',
   };
 }
 

@@ -27,6 +27,7 @@ describe('URL state', () => {
       compare: '24h',
       absolute: true,
       utc: true,
+      split: true,
     };
     const url = `?${toSearchParams(s)}`;
     expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);

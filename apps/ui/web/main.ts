@@ -261,6 +261,40 @@ const diffView: FlameGraphView = new FlameGraphView(
   flameStyle(theme),
 );
 const diffTitle = h('div', { class: 'diff-title' });
+const splitToggle = h('input', { type: 'checkbox', id: 'split' });
+const diffFlameWrap = h('div', { class: 'flame-wrap diff-flame' }, diffView.element);
+function sideView(): FlameGraphView {
+  const view: FlameGraphView = new FlameGraphView(
+    {
+      onHover: (node, x, y) => showTooltip(view.data, node, x, y, view.zoomed),
+      onClick: (node) => view.setZoom(node === view.zoomed ? 0 : node),
+      onContextMenu: (node, x, y) => openMenu(view.data, node, x, y),
+    },
+    flameStyle(theme),
+  );
+  return view;
+}
+const baselineView = sideView();
+const comparisonView = sideView();
+const baselineLabel = h('div', { class: 'sandwich-label' }, 'Baseline');
+const comparisonLabel = h('div', { class: 'sandwich-label' }, 'Comparison');
+const splitPanes = h(
+  'div',
+  { class: 'split-panes', id: 'split-panes', hidden: true },
+  h(
+    'div',
+    { class: 'split-side' },
+    baselineLabel,
+    h('div', { class: 'flame-wrap split-baseline' }, baselineView.element),
+  ),
+  h(
+    'div',
+    { class: 'split-side' },
+    comparisonLabel,
+    h('div', { class: 'flame-wrap split-comparison' }, comparisonView.element),
+  ),
+);
+splitToggle.addEventListener('change', () => update({ split: splitToggle.checked }, true));
 const absoluteToggle = h('input', { type: 'checkbox', id: 'absolute' });
 const colorBlindToggle = h('input', { type: 'checkbox', id: 'color-blind' });
 const diffLegend = h('div', { class: 'diff-legend' });
@@ -278,10 +312,17 @@ const diffPanel = h(
       'Absolute',
     ),
     h('label', { class: 'toggle' }, colorBlindToggle, 'Colour-blind palette'),
+    h(
+      'label',
+      { class: 'toggle', title: 'Baseline and comparison side by side, with a linked search' },
+      splitToggle,
+      'Side by side',
+    ),
     h('button', { id: 'diff-close', onclick: () => update({ compare: '' }, true) }, '× Close'),
   ),
   diffLegend,
-  h('div', { class: 'flame-wrap diff-flame' }, diffView.element),
+  diffFlameWrap,
+  splitPanes,
 );
 const compareSelect = h('select', { id: 'compare', 'aria-label': 'Diff against' });
 for (const [value, label] of [
@@ -300,6 +341,12 @@ colorBlindToggle.addEventListener('change', () => {
 colorBlindToggle.checked = localStorage.getItem('emberscope.colorBlind') === '1';
 
 function paintDiff(): void {
+  const m0 = compileSearch({ text: state.search, regex: state.regex });
+  const ok0 = m0 !== undefined && !('error' in m0);
+  for (const v of [baselineView, comparisonView]) {
+    const t = v.data;
+    if (t) v.setSearch(ok0 ? matchNames(t.names, m0) : undefined);
+  }
   if (!diff) return;
   const palette = diffPalette(colorBlindToggle.checked);
   diffView.setData(diff.tree, [], { index: nodeDiffColors(diff, state.absolute), palette });
@@ -326,19 +373,47 @@ async function loadDiff(): Promise<void> {
   absoluteToggle.checked = state.absolute;
   diffPanel.hidden = compare === '';
   mainFlameWrap.hidden = compare !== '' || state.sandwich !== '';
+  splitToggle.checked = state.split;
+  splitPanes.hidden = !state.split;
+  diffFlameWrap.hidden = state.split;
+  diffLegend.hidden = state.split;
   diff = undefined;
   if (!compare || !state.query) return;
   const right = range();
   const offset = COMPARE_OFFSETS[compare];
   const left = { fromMs: right.fromMs - offset, untilMs: right.untilMs - offset };
   const fmtRange = (r: { fromMs: number; untilMs: number }) =>
-    `${formatTimestamp(r.fromMs, false)} → ${formatTimestamp(r.untilMs, false).slice(11)}`;
+    `${formatTimestamp(r.fromMs, state.utc)} → ${formatTimestamp(r.untilMs, state.utc).slice(11)}`;
   diffTitle.replaceChildren(
-    'Diff: baseline ',
+    state.split ? 'Side by side: baseline ' : 'Diff: baseline ',
     h('b', {}, fmtRange(left)),
     ' vs comparison ',
     h('b', {}, fmtRange(right)),
   );
+  if (state.split && loaded) {
+    baselineLabel.textContent = `Baseline · ${fmtRange(left)}`;
+    comparisonLabel.textContent = `Comparison · ${fmtRange(right)}`;
+    try {
+      const b = await api.render({
+        query: state.query,
+        fromMs: left.fromMs,
+        untilMs: left.untilMs,
+        maxNodes: state.maxNodes,
+      });
+      if (state.compare !== compare || !loaded) return;
+      const bt = decodeFlamebearer(b.flamebearer);
+      baselineView.setData(bt, colorsOfNames(bt.names));
+      baselineView.setZoom(0);
+      comparisonView.setData(loaded.tree, loaded.colors);
+      comparisonView.setZoom(0);
+      paintDiff();
+    } catch (err) {
+      baselineLabel.replaceChildren(
+        h('span', { class: 'error-text' }, `Baseline failed: ${(err as Error).message}`),
+      );
+    }
+    return;
+  }
   try {
     const r = await api.renderDiff(state.query, left, right, state.maxNodes);
     if (state.compare !== compare) return;
@@ -500,6 +575,8 @@ function applyTheme(): void {
   flame.setStyle(flameStyle(theme));
   callersView.setStyle(flameStyle(theme));
   diffView.setStyle(flameStyle(theme));
+  baselineView.setStyle(flameStyle(theme));
+  comparisonView.setStyle(flameStyle(theme));
   calleesView.setStyle(flameStyle(theme));
   timeline.setColors(
     theme === 'dark'
@@ -944,7 +1021,7 @@ function update(patch: Partial<ViewState>, push: boolean): void {
     writeUrl(false);
     rebuildTree();
   }
-  if (prev.compare !== state.compare) void loadDiff();
+  if (prev.compare !== state.compare || prev.split !== state.split || prev.utc !== state.utc) void loadDiff();
   else if (prev.absolute !== state.absolute || prev.search !== state.search || prev.regex !== state.regex)
     paintDiff();
   if (prev.sandwich !== state.sandwich) void loadSandwich();
@@ -1183,7 +1260,6 @@ utcToggle.addEventListener('change', () => {
   update({ utc: utcToggle.checked }, false);
   timeline.utc = state.utc;
   timeline.paint();
-  void loadDiff();
 });
 bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));
 resetButton.addEventListener('click', () => {
