@@ -138,6 +138,12 @@ const options = [
     help: 'Longest time range one query may cover (400 above it); 0 = unlimited.',
   },
   {
+    key: 'max_query_series',
+    kind: 'integer',
+    default: 100_000,
+    help: 'Most series one flame graph, time series or export query may merge (429 above it); 0 = unlimited.',
+  },
+  {
     key: 'query_workers',
     kind: 'integer',
     default: 1,

@@ -77,9 +77,27 @@ export class QueryService {
     options: Omit<Parameters<typeof this.ctx.compute.run<T>>[1], keyof StacksInput> & { callSite?: string[] },
   ): Promise<TaskOutput<T>> {
     return this.ctx.queries.run(q.tenant, async () => {
-      const parts = await this.ctx.storage.mergeStacks(q.tenant, q.matchers, q.range);
+      const parts = await this.mergeStacks(q);
       return this.ctx.compute.run(task, { ...options, parts } as never);
     });
+  }
+
+  /** Refuses queries that would merge more series than --max-query-series: narrow the selector instead. */
+  private async checkSeriesCount(q: ProfileQuery): Promise<void> {
+    const max = this.ctx.config.max_query_series;
+    if (max <= 0) return;
+    const count = (await this.ctx.storage.series(q.tenant, q.matchers, [], q.range)).length;
+    if (count > max)
+      throw new ApiError(
+        'resource_exhausted',
+        `the query selects ${count} series, more than the limit of ${max} (--max-query-series): narrow the label selector`,
+        'series_limit',
+      );
+  }
+
+  private async mergeStacks(q: ProfileQuery) {
+    await this.checkSeriesCount(q);
+    return this.ctx.storage.mergeStacks(q.tenant, q.matchers, q.range);
   }
 
   diff(left: ProfileQuery, right: ProfileQuery, maxNodes: number) {
@@ -90,16 +108,16 @@ export class QueryService {
         'bad_request',
       );
     return this.ctx.queries.run(left.tenant, async () => {
-      const [l, r] = await Promise.all([
-        this.ctx.storage.mergeStacks(left.tenant, left.matchers, left.range),
-        this.ctx.storage.mergeStacks(right.tenant, right.matchers, right.range),
-      ]);
+      const [l, r] = await Promise.all([this.mergeStacks(left), this.mergeStacks(right)]);
       return this.ctx.compute.run('diff', { left: { parts: l }, right: { parts: r }, maxNodes });
     });
   }
 
   mergedProfile(q: ProfileQuery): Promise<Profile | null> {
-    return this.ctx.queries.run(q.tenant, () => this.ctx.storage.mergeProfile(q.tenant, q.matchers, q.range));
+    return this.ctx.queries.run(q.tenant, async () => {
+      await this.checkSeriesCount(q);
+      return this.ctx.storage.mergeProfile(q.tenant, q.matchers, q.range);
+    });
   }
 
   series(
@@ -109,9 +127,15 @@ export class QueryService {
     aggregation: 'sum' | 'average',
     limit = 0,
   ) {
-    return this.ctx.queries.run(q.tenant, () =>
-      this.ctx.storage.selectSeries(q.tenant, q.matchers, q.range, { stepMs, groupBy, aggregation, limit }),
-    );
+    return this.ctx.queries.run(q.tenant, async () => {
+      await this.checkSeriesCount(q);
+      return this.ctx.storage.selectSeries(q.tenant, q.matchers, q.range, {
+        stepMs,
+        groupBy,
+        aggregation,
+        limit,
+      });
+    });
   }
 
   /** The flamebearer timeline of `/pyroscope/render`, plus one timeline per value of the first group-by label. */

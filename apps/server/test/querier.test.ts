@@ -148,3 +148,33 @@ test('the storage status report lists blocks, bytes and the profile time span', 
     await s.stop();
   }
 });
+
+test('a query merging more series than --max-query-series is refused with a clear 429', async () => {
+  const s = await startTestServer({ max_query_series: 2 });
+  try {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    for (const pod of ['a', 'b', 'c'])
+      await fetch(`${s.url}/ingest?name=${encodeURIComponent(`app{pod=${pod}}`)}&format=pprof`, {
+        method: 'POST',
+        body: cpuProfile({ 'main;work': 1 }, now),
+      });
+    const range = { start: Date.now() - 3_600_000, end: Date.now() + 60_000 };
+    const res = await fetch(`${s.url}/querier.v1.QuerierService/SelectMergeStacktraces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profileTypeID: cpuType, labelSelector: '{}', ...range }),
+    });
+    expect(res.status).toBe(429);
+    expect(((await res.json()) as { message: string }).message).toBe(
+      'the query selects 3 series, more than the limit of 2 (--max-query-series): narrow the label selector',
+    );
+    const narrow = await fetch(`${s.url}/querier.v1.QuerierService/SelectMergeStacktraces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profileTypeID: cpuType, labelSelector: '{pod!="c"}', ...range }),
+    });
+    expect(narrow.status).toBe(200);
+  } finally {
+    await s.stop();
+  }
+});
