@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Profile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -335,6 +335,37 @@ describe('web UI, single view', () => {
     await expect.poll(() => param(page, 'compare')).toBeNull();
     expect(await page.locator('.main-flame').isVisible()).toBe(true);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('views dropped files locally (ad-hoc mode): collapsed text and a gzipped pprof', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now`);
+    await waitForGraph(page);
+    await page.setInputFiles('#file-input', {
+      name: 'stacks.folded',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('main;handler;json.Marshal 70\nmain;handler;db.Query 20\nmain;gc 10\n'),
+    });
+    await page.waitForSelector('#adhoc-banner:not([hidden])');
+    expect(await page.locator('#adhoc-banner').textContent()).toContain('stacks.folded');
+    await page.waitForFunction("/^6 nodes/.test(document.querySelector('#status')?.textContent ?? '')");
+    expect(await page.locator('.tt-body .tt-row:visible .fn').first().textContent()).toBe('json.Marshal');
+    expect(await page.locator('.timeline-card').isHidden()).toBe(true);
+    await shot(page, '13-adhoc-collapsed');
+    const pprof = gzipSync(cpuProfile({ 'main;work;crypto/sha256.block': 5, 'main;idle': 1 }));
+    await page.setInputFiles('#file-input', {
+      name: 'cpu.pb.gz',
+      mimeType: 'application/gzip',
+      buffer: pprof,
+    });
+    await page.waitForFunction(
+      "/cpu\\.pb\\.gz/.test(document.querySelector('#adhoc-banner')?.textContent ?? '')",
+    );
+    await page.waitForFunction("/^5 nodes/.test(document.querySelector('#status')?.textContent ?? '')");
+    expect(await page.locator('.tt-body .tt-row:visible .fn').first().textContent()).toBe(
+      'crypto/sha256.block',
+    );
+    expect(await page.locator('.tt-body .tt-row:visible .v').first().textContent()).toBe('50 ms');
     await page.close();
   });
 

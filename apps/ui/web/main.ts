@@ -3,6 +3,7 @@
  * everything here wires DOM events to state changes and state changes to fetches and paints.
  */
 import './style.css';
+import { AdhocError, parseCollapsed, parsePprof } from '../src/adhoc.js';
 import { colorsOfNames, packageOf } from '../src/colors.js';
 import {
   type DiffTree,
@@ -157,6 +158,24 @@ const customRange = h('span', { class: 'custom-range' }, fromInput, '→', until
 const refreshButton = h('button', { id: 'refresh', title: 'Refresh (r)' }, '↻ Refresh');
 const themeButton = h('button', { id: 'theme', title: 'Toggle dark/light theme' });
 const utcToggle = h('input', { type: 'checkbox', id: 'utc' });
+const fileInput = h('input', {
+  type: 'file',
+  id: 'file-input',
+  hidden: true,
+  accept: '.pb,.gz,.pprof,.txt,.folded,.collapsed',
+});
+const openFileButton = h(
+  'button',
+  { id: 'open-file', title: 'View a pprof or collapsed file locally (nothing is uploaded)' },
+  'Open file…',
+);
+const adhocBanner = h('div', { class: 'adhoc-banner', id: 'adhoc-banner', hidden: true });
+const dropOverlay = h(
+  'div',
+  { class: 'drop-overlay', hidden: true },
+  'Drop a pprof (.pb.gz) or collapsed text file to view it here. Nothing is uploaded.',
+);
+let adhocFile: string | undefined;
 const chips = h('div', { class: 'chips' });
 const labelSelect = h('select', { id: 'filter-label', 'aria-label': 'Label' });
 const opSelect = h('select', { id: 'filter-op', 'aria-label': 'Operator' });
@@ -512,6 +531,8 @@ const app = h(
     h('label', { class: 'field' }, h('span', {}, 'Range'), rangeSelect),
     customRange,
     refreshButton,
+    openFileButton,
+    fileInput,
     h('label', { class: 'toggle', title: 'Show times in UTC' }, utcToggle, 'UTC'),
     themeButton,
   ),
@@ -523,6 +544,7 @@ const app = h(
     h('div', { class: 'raw-selector' }, selectorInput, selectorError),
   ),
   loadingBar,
+  adhocBanner,
   h('section', { class: 'card timeline-card' }, timeline.element),
   h(
     'div',
@@ -549,6 +571,7 @@ const app = h(
   h('footer', { class: 'footer' }, statusLine),
   tooltip,
   menu,
+  dropOverlay,
 );
 document.body.append(app);
 
@@ -699,6 +722,7 @@ async function loadServices(): Promise<void> {
 }
 
 async function load(): Promise<void> {
+  if (adhocFile !== undefined) return;
   inflight?.abort();
   const ctl = new AbortController();
   inflight = ctl;
@@ -809,6 +833,98 @@ function applySandwichSearch(): void {
   callersView.setSearch(ok ? matchNames(sandwichTrees.callers.names, m) : undefined);
   calleesView.setSearch(ok ? matchNames(sandwichTrees.callees.names, m) : undefined);
 }
+
+/** Ad-hoc mode: a dropped or opened file, decoded and shown in the browser only. */
+async function openFile(file: File): Promise<void> {
+  let bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+      bytes = new Uint8Array(
+        await new Response(
+          new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')),
+        ).arrayBuffer(),
+      );
+    let raw: Flamebearer;
+    let unit = 'count';
+    let type = 'samples';
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 4096));
+    const looksText = !text.includes('\u0000') && /\S\s+\d+\s*$/m.test(text);
+    const fromPprof = () => {
+      const pprof = parsePprof(bytes);
+      const i = pprof.sampleTypes.length - 1; // pprof's default sample type is the last one
+      ({ type, unit } = pprof.sampleTypes[i]);
+      return pprof.flamebearer(i);
+    };
+    if (looksText) {
+      try {
+        raw = parseCollapsed(new TextDecoder().decode(bytes));
+      } catch {
+        raw = fromPprof();
+      }
+    } else raw = fromPprof();
+    inflight?.abort();
+    adhocFile = file.name;
+    const colors = colorsOfNames(raw.names);
+    loaded = {
+      raw,
+      tree: decodeFlamebearer(raw),
+      colors,
+      sampleUnit: unit,
+      profileType: `adhoc:${type}:${unit}::`,
+    };
+    app.classList.add('adhoc-mode');
+    adhocBanner.hidden = false;
+    adhocBanner.replaceChildren(
+      h('b', {}, file.name),
+      ` · ${humanProfileType(loaded.profileType)} (${unit}) · viewed locally, nothing was uploaded or stored. `,
+      h('button', { id: 'adhoc-close', onclick: () => location.reload() }, '× Close file'),
+    );
+    zoomStack.length = 0;
+    state = { ...state, focus: [], sandwich: '', compare: '' };
+    mainFlameWrap.hidden = false;
+    sandwichPanel.hidden = true;
+    diffPanel.hidden = true;
+    showMessage('none');
+    if (state.bottomUp) rebuildTree();
+    else flame.setData(loaded.tree, loaded.colors);
+    applyTreeState();
+  } catch (err) {
+    showMessage(
+      'error',
+      h(
+        'div',
+        {},
+        h('h2', {}, `Could not read ${file.name}`),
+        h('p', { class: 'error-text' }, err instanceof AdhocError ? err.message : String(err)),
+        h(
+          'p',
+          {},
+          'Supported: pprof (.pb or .pb.gz) and collapsed text (one "frame;frame;frame count" per line).',
+        ),
+      ),
+    );
+  }
+}
+
+openFileButton.addEventListener('click', () => fileInput.click());
+fileInput.addEventListener('change', () => {
+  const f = fileInput.files?.[0];
+  if (f) void openFile(f);
+});
+window.addEventListener('dragover', (e) => {
+  if (!e.dataTransfer?.types.includes('Files')) return;
+  e.preventDefault();
+  dropOverlay.hidden = false;
+});
+window.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) dropOverlay.hidden = true;
+});
+window.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dropOverlay.hidden = true;
+  const f = e.dataTransfer?.files[0];
+  if (f) void openFile(f);
+});
 
 function rebuildTree(): void {
   if (!loaded) return;
