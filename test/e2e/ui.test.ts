@@ -350,6 +350,7 @@ describe('web UI, single view', () => {
     expect(await page.locator('#adhoc-banner').textContent()).toContain('stacks.folded');
     await page.waitForFunction("/^6 nodes/.test(document.querySelector('#status')?.textContent ?? '')");
     expect(await page.locator('.tt-body .tt-row:visible .fn').first().textContent()).toBe('json.Marshal');
+    expect(await page.locator('.tt-body .tt-row:visible .tt-self .v').first().textContent()).toBe('70');
     expect(await page.locator('.timeline-card').isHidden()).toBe(true);
     await shot(page, '13-adhoc-collapsed');
     const pprof = gzipSync(cpuProfile({ 'main;work;crypto/sha256.block': 5, 'main;idle': 1 }));

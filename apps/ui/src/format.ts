@@ -71,8 +71,10 @@ export function timelineTitle(id: string): string {
   return `Total ${human.toLowerCase()}`;
 }
 
+/** Fixed decimals without trailing zeros after the point ("1.50" → "1.5", "2.00" → "2"; "70" stays "70"). */
 function trim(n: number, digits: number): string {
-  return n.toFixed(digits).replace(/\.?0+$/, '');
+  const s = n.toFixed(digits);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 export function formatDurationNs(ns: number): string {

@@ -29,6 +29,12 @@ describe('unit formatting', () => {
 
   it('formats counts (objects, goroutines, samples)', () => {
     expect(formatCount(999)).toBe('999');
+    expect(formatCount(70)).toBe('70');
+    expect(formatCount(100)).toBe('100');
+    expect(formatCount(0)).toBe('0');
+    expect(formatCount(10_000)).toBe('10 k');
+    expect(formatDurationNs(500)).toBe('500 ns');
+    expect(formatBytes(100)).toBe('100 B');
     expect(formatCount(12_400)).toBe('12.4 k');
     expect(formatValue(2_500_000, 'count')).toBe('2.5 M');
   });

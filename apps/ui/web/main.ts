@@ -876,7 +876,7 @@ async function openFile(file: File): Promise<void> {
     adhocBanner.hidden = false;
     adhocBanner.replaceChildren(
       h('b', {}, file.name),
-      ` · ${humanProfileType(loaded.profileType)} (${unit}) · viewed locally, nothing was uploaded or stored. `,
+      ` · sample type ${type} (${unit}) · viewed locally: nothing was uploaded or stored. `,
       h('button', { id: 'adhoc-close', onclick: () => location.reload() }, '× Close file'),
     );
     zoomStack.length = 0;
