@@ -791,8 +791,8 @@ async function load(): Promise<void> {
         {},
         h('h2', {}, 'Could not load the profile'),
         h('p', { class: 'error-text' }, (err as Error).message),
-        h('p', {}, 'Check the query and the server logs, then retry.'),
-        retry,
+        h('p', {}, 'Check the query and the server logs, then retry, or start over from the default view.'),
+        h('div', { class: 'actions' }, retry, h('a', { class: 'button', href: '/' }, 'Start over')),
       ),
     );
   } finally {
