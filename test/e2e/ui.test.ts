@@ -370,6 +370,26 @@ describe('web UI, single view', () => {
     await page.close();
   });
 
+  it('breaks the profile down by a label in the tag explorer', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now`);
+    await waitForGraph(page);
+    await page.click('#explore-open');
+    await expect.poll(() => param(page, 'explore')).not.toBeNull();
+    await page.waitForFunction("document.querySelectorAll('#explore-label option').length >= 2");
+    await page.selectOption('#explore-label', 'region');
+    await expect.poll(() => param(page, 'explore')).toBe('region');
+    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
+    expect(await page.locator('.explore-table tbody tr').first().textContent()).toMatch(/(eu|us).*s.*%/);
+    await shot(page, '14-tag-explorer');
+    await page.locator('.explore-table button.link', { hasText: 'eu' }).click();
+    await expect.poll(() => param(page, 'query')).toContain('region="eu"');
+    expect(param(page, 'explore')).toBeNull();
+    await waitForGraph(page);
+    expect(await page.locator('.chip').textContent()).toContain('region="eu"');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
   it('renders the dark theme', async () => {
     const page = await openPage(`${server.url}/?from=now-1h&until=now&search=acme`, 'dark');
     await waitForGraph(page);

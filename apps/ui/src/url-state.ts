@@ -30,6 +30,8 @@ export interface ViewState {
   utc: boolean;
   /** With `compare`: baseline and comparison flame graphs side by side instead of one diff graph. */
   split: boolean;
+  /** Tag explorer: the label whose values are broken down; empty when closed. */
+  explore: string;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -49,6 +51,7 @@ export const DEFAULT_STATE: ViewState = {
   absolute: false,
   utc: false,
   split: false,
+  explore: '',
 };
 
 /** Focus paths are joined with a character that cannot appear in a URL-decoded frame name in practice. */
@@ -71,6 +74,7 @@ export function toSearchParams(s: ViewState): URLSearchParams {
   if (s.absolute) p.set('absolute', '1');
   if (s.utc) p.set('tz', 'utc');
   if (s.split) p.set('split', '1');
+  if (s.explore) p.set('explore', s.explore);
   return p;
 }
 
@@ -95,6 +99,7 @@ export function fromSearchParams(p: URLSearchParams): ViewState {
     absolute: p.get('absolute') === '1',
     utc: p.get('tz') === 'utc',
     split: p.get('split') === '1',
+    explore: p.get('explore') ?? '',
   };
 }
 

@@ -28,6 +28,7 @@ describe('URL state', () => {
       absolute: true,
       utc: true,
       split: true,
+      explore: 'region',
     };
     const url = `?${toSearchParams(s)}`;
     expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);

@@ -239,3 +239,29 @@ export async function renderDiff(
   const res = await fetch(`/pyroscope/render-diff?${q}`, { signal });
   return (await check(res)).json() as Promise<DiffResponse>;
 }
+
+/** One series per value of `groupBy` (series without the label are keyed ""). */
+export async function selectSeriesByLabel(
+  profileTypeId: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+  stepSeconds: number,
+  groupBy: string,
+): Promise<Array<{ value: string; timestampsMs: number[]; values: number[] }>> {
+  const r = await connect<{
+    series?: Array<{ labels?: Label[]; points?: Array<{ value?: number; timestamp: string }> }>;
+  }>('SelectSeries', {
+    profileTypeID: profileTypeId,
+    labelSelector: selector,
+    start: startMs,
+    end: endMs,
+    step: stepSeconds,
+    groupBy: [groupBy],
+  });
+  return (r.series ?? []).map((s) => ({
+    value: s.labels?.find((l) => l.name === groupBy)?.value ?? '',
+    timestampsMs: (s.points ?? []).map((p) => Number(p.timestamp)),
+    values: (s.points ?? []).map((p) => p.value ?? 0),
+  }));
+}

@@ -12,6 +12,7 @@ import {
   nodeDiffColors,
   relativeChange,
 } from '../src/diff.js';
+import { exploreStats } from '../src/explore.js';
 import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
 import {
   decodeFlamebearer,
@@ -54,6 +55,7 @@ import {
 } from '../src/url-state.js';
 import * as api from './api.js';
 import { copyText, h, option } from './dom.js';
+import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
 import { TopTable } from './table.js';
@@ -510,6 +512,64 @@ const timeline = new Timeline({
   },
 });
 
+const explorer = new TagExplorer({
+  onLabel: (label) => update({ explore: label }, true),
+  onOpen: (value) => openLabelValue(value, ''),
+  onDiff: (value) => openLabelValue(value, '24h'),
+  onClose: () => update({ explore: '' }, true),
+});
+const exploreButton = h(
+  'button',
+  { id: 'explore-open', title: 'Break the profile down by a label' },
+  'Tag explorer',
+);
+
+function openLabelValue(value: string, compare: string): void {
+  const label = state.explore;
+  const matchers = matchersOf().filter((m) => m.name !== label);
+  update(
+    {
+      query: `${profileTypeOf()}${printSelector([...matchers, { name: label, op: '=', value: value === 'other' ? '' : value }])}`,
+      explore: '',
+      compare,
+      focus: [],
+    },
+    true,
+  );
+}
+
+async function loadExplore(): Promise<void> {
+  const label = state.explore;
+  explorer.element.hidden = label === '';
+  panes.hidden = label !== '' || !messagePanel.hidden;
+  if (!label || !state.query || !loaded) return;
+  const { fromMs, untilMs } = range();
+  const selector = splitQuery(state.query).selector;
+  const sampleUnit = loaded.sampleUnit;
+  try {
+    const [labels, series] = await Promise.all([
+      api.labelNames(selector, fromMs, untilMs),
+      api.selectSeriesByLabel(
+        profileTypeOf(),
+        selector,
+        fromMs,
+        untilMs,
+        stepSeconds(fromMs, untilMs, 120),
+        label,
+      ),
+    ]);
+    if (state.explore !== label) return;
+    explorer.setLabels(
+      labels.filter((l) => l !== 'service_name'),
+      label,
+    );
+    explorer.setResult(exploreStats(series), (v) => formatValue(v, sampleUnit));
+  } catch (err) {
+    explorer.setResult(undefined, String);
+    statusLine.textContent = `Tag explorer failed: ${(err as Error).message}`;
+  }
+}
+
 const mainFlameWrap = h('div', { class: 'flame-wrap main-flame' }, flame.element);
 const panes = h(
   'div',
@@ -560,6 +620,7 @@ const app = h(
     backButton,
     resetButton,
     h('label', { class: 'toggle' }, bottomUpToggle, 'Bottom-up'),
+    exploreButton,
     compareSelect,
     viewButtons,
     exportDetails,
@@ -567,6 +628,7 @@ const app = h(
   breadcrumb,
   truncationNote,
   messagePanel,
+  explorer.element,
   panes,
   h('footer', { class: 'footer' }, statusLine),
   tooltip,
@@ -781,6 +843,7 @@ async function load(): Promise<void> {
     applyTreeState();
     void loadSandwich();
     void loadDiff();
+    void loadExplore();
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
     const retry = h('button', { onclick: () => load() }, 'Retry');
@@ -1141,6 +1204,7 @@ function update(patch: Partial<ViewState>, push: boolean): void {
   else if (prev.absolute !== state.absolute || prev.search !== state.search || prev.regex !== state.regex)
     paintDiff();
   if (prev.sandwich !== state.sandwich) void loadSandwich();
+  if (prev.explore !== state.explore) void loadExplore();
   else if (prev.search !== state.search || prev.regex !== state.regex) applySandwichSearch();
   if (prev.view !== state.view || prev.bottomUp !== state.bottomUp || prev.regex !== state.regex)
     renderControls();
@@ -1421,3 +1485,12 @@ void load();
   timings,
   defaults: DEFAULT_STATE,
 };
+
+exploreButton.addEventListener('click', async () => {
+  if (state.explore) return update({ explore: '' }, true);
+  const { fromMs, untilMs } = range();
+  const labels = await api.labelNames(splitQuery(state.query).selector, fromMs, untilMs).catch(() => []);
+  const label = labels.find((l) => l !== 'service_name');
+  if (label) update({ explore: label }, true);
+  else statusLine.textContent = 'No labels to explore besides service_name.';
+});

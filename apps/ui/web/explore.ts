@@ -1,0 +1,152 @@
+/**
+ * The tag explorer panel: pick a label, see one line per value (top 10 and "other") and a table of each value's
+ * total, average and deviation; a value opens its flame graph, or a diff against the day before.
+ */
+import { type ExploreResult, OTHER_VALUE } from '../src/explore.js';
+import { h, option } from './dom.js';
+
+export const SERIES_COLORS = [
+  '#e8843c',
+  '#4e79a7',
+  '#59a14f',
+  '#e15759',
+  '#b07aa1',
+  '#76b7b2',
+  '#edc948',
+  '#9c755f',
+  '#ff9da7',
+  '#5e6bd8',
+  '#a0a0a8',
+];
+
+export interface ExploreEvents {
+  onLabel(label: string): void;
+  onOpen(value: string): void;
+  onDiff(value: string): void;
+  onClose(): void;
+}
+
+export class TagExplorer {
+  readonly element: HTMLDivElement;
+  private readonly labelSelect = h('select', { id: 'explore-label', 'aria-label': 'Label to explore' });
+  private readonly canvas = h('canvas', { class: 'explore-chart' });
+  private readonly tableBody = h('tbody', {});
+  private result: ExploreResult | undefined;
+  private format: (v: number) => string = String;
+
+  constructor(private readonly events: ExploreEvents) {
+    this.labelSelect.addEventListener('change', () => events.onLabel(this.labelSelect.value));
+    this.element = h(
+      'div',
+      { class: 'explore card', id: 'explore', hidden: true },
+      h(
+        'div',
+        { class: 'sandwich-head' },
+        h(
+          'div',
+          { class: 'explore-title' },
+          h('b', {}, 'Tag explorer'),
+          ' · break the profile down by ',
+          this.labelSelect,
+        ),
+        h('button', { id: 'explore-close', onclick: () => events.onClose() }, '× Close'),
+      ),
+      this.canvas,
+      h(
+        'table',
+        { class: 'explore-table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'Value'),
+            h('th', {}, 'Total'),
+            h('th', {}, 'Share'),
+            h('th', {}, 'Average / step'),
+            h('th', {}, 'Std. deviation'),
+            h('th', {}, ''),
+          ),
+        ),
+        this.tableBody,
+      ),
+    );
+    new ResizeObserver(() => this.paint()).observe(this.element);
+  }
+
+  setLabels(labels: string[], current: string): void {
+    this.labelSelect.replaceChildren(...labels.map((l) => option(l, l, l === current)));
+  }
+
+  setResult(result: ExploreResult | undefined, format: (v: number) => string): void {
+    this.result = result;
+    this.format = format;
+    const whole = result ? result.rows.reduce((a, r) => a + r.total, 0) : 0;
+    this.tableBody.replaceChildren(
+      ...(result?.rows ?? []).map((r, i) => {
+        const open = h('button', { class: 'link', title: `Flame graph of ${r.value}` }, r.value || '(none)');
+        open.addEventListener('click', () => this.events.onOpen(r.value));
+        const diff = h('button', { title: 'Diff this value against the day before' }, 'Diff vs 1 day before');
+        diff.addEventListener('click', () => this.events.onDiff(r.value));
+        const other = r.value === OTHER_VALUE && i === result!.rows.length - 1 && result!.rows.length > 10;
+        return h(
+          'tr',
+          { 'data-value': r.value },
+          h(
+            'td',
+            {},
+            h('span', { class: 'swatch', style: `background:${SERIES_COLORS[i % SERIES_COLORS.length]}` }),
+            other ? h('span', {}, 'other (remaining values)') : open,
+          ),
+          h('td', {}, format(r.total)),
+          h('td', {}, `${whole > 0 ? ((100 * r.total) / whole).toFixed(1) : '0'}%`),
+          h('td', {}, format(r.average)),
+          h('td', {}, format(r.stddev)),
+          h('td', {}, other ? '' : diff),
+        );
+      }),
+    );
+    this.paint();
+  }
+
+  paint(): void {
+    const width = Math.max(1, this.element.clientWidth - 24);
+    const height = 160;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * dpr);
+    this.canvas.height = Math.round(height * dpr);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const ctx = this.canvas.getContext('2d');
+    const r = this.result;
+    if (!ctx || !r || r.timestampsMs.length === 0) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const left = 64;
+    const plotW = width - left - 8;
+    const plotH = height - 24;
+    let max = 0;
+    for (const row of r.rows) for (const v of row.points) if (v > max) max = v;
+    const t0 = r.timestampsMs[0];
+    const t1 = r.timestampsMs[r.timestampsMs.length - 1];
+    const x = (t: number) => left + (t1 > t0 ? ((t - t0) / (t1 - t0)) * plotW : plotW / 2);
+    const y = (v: number) => 8 + plotH - (max > 0 ? (v / max) * plotH : 0);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = getComputedStyle(this.element).getPropertyValue('--muted') || '#888';
+    ctx.textAlign = 'right';
+    ctx.fillText(this.format(max), left - 6, 14);
+    ctx.fillText('0', left - 6, 8 + plotH);
+    ctx.lineWidth = 1.5;
+    r.rows.forEach((row, i) => {
+      ctx.strokeStyle = SERIES_COLORS[i % SERIES_COLORS.length];
+      ctx.beginPath();
+      row.points.forEach((v, k) => {
+        const px = x(r.timestampsMs[k]);
+        const py = y(v);
+        if (k === 0) ctx.moveTo(px, py);
+        else ctx.lineTo(px, py);
+      });
+      ctx.stroke();
+    });
+  }
+}
