@@ -39,7 +39,7 @@ export function exploreStats(series: readonly LabelSeries[], limit = 10): Explor
   const rest = aligned.slice(limit);
   if (rest.length > 0) {
     const points = new Array<number>(times.length).fill(0);
-    for (const r of rest) r.points.forEach((v, i) => (points[i] += v));
+    for (const r of rest) for (let i = 0; i < points.length; i++) points[i] += r.points[i];
     top.push({ value: OTHER_VALUE, points, total: points.reduce((a, b) => a + b, 0) });
   }
   const rows = top.map(({ value, points, total }) => {
