@@ -13,6 +13,12 @@ export class IngestionRateLimiter {
 
   take(tenant: string, bytes: number, nowMs = Date.now()): void {
     if (this.bytesPerMs === 0) return;
+    if (bytes > this.burstBytes)
+      throw new ApiError(
+        'resource_exhausted',
+        `a request of ${bytes} bytes can never fit tenant ${tenant}'s ingestion burst of ${this.burstBytes / 1e6} MB; raise --ingestion-burst-mb`,
+        'rate_limited',
+      );
     let bucket = this.buckets.get(tenant);
     if (!bucket) {
       bucket = { tokens: this.burstBytes, updatedMs: nowMs };

@@ -10,8 +10,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  */
 export const UI_DIST = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
 
-/** Client-side views (the app reads its state from the query string). */
-export const UI_PAGES = ['/', '/single', '/comparison', '/diff', '/explore', '/adhoc'] as const;
+/** Client-side views (the app reads its state from the query string); `/targets` is the pull-mode Targets page. */
+export const UI_PAGES = ['/', '/single', '/comparison', '/diff', '/explore', '/adhoc', '/targets'] as const;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
