@@ -3,6 +3,7 @@
  * (times in ms, int64 as strings), `/pyroscope/render` for flame graphs (flamebearer JSON).
  */
 import type { Flamebearer } from '../src/flamebearer.js';
+import { parseTargets, type TargetHealth } from '../src/targets.js';
 
 export class ApiError extends Error {
   constructor(
@@ -264,4 +265,10 @@ export async function selectSeriesByLabel(
     timestampsMs: (s.points ?? []).map((p) => Number(p.timestamp)),
     values: (s.points ?? []).map((p) => p.value ?? 0),
   }));
+}
+
+/** The pull-mode targets and their health, per profile type (`GET /api/v1/targets`). */
+export async function targets(signal?: AbortSignal): Promise<TargetHealth[]> {
+  const res = await fetch('/api/v1/targets', { signal, cache: 'no-store' });
+  return parseTargets(await (await check(res)).json());
 }

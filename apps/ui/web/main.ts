@@ -59,19 +59,11 @@ import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
 import { TopTable } from './table.js';
+import { initialTheme, THEME_KEY, type Theme } from './theme.js';
 import { Timeline } from './timeline.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Theme
-
-type Theme = 'light' | 'dark';
-const THEME_KEY = 'emberscope.theme';
-
-function initialTheme(): Theme {
-  const stored = localStorage.getItem(THEME_KEY);
-  if (stored === 'light' || stored === 'dark') return stored;
-  return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
-}
 
 function flameStyle(theme: Theme): FlameStyle {
   return theme === 'dark'
@@ -585,6 +577,15 @@ const app = h(
     'header',
     { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'logo' }, '▲'), 'Emberscope'),
+    h(
+      'nav',
+      { class: 'nav', 'aria-label': 'Pages' },
+      h(
+        'a',
+        { href: '/targets', id: 'nav-targets', title: 'Pull-mode scrape targets and their health' },
+        'Targets',
+      ),
+    ),
     h('label', { class: 'field' }, h('span', {}, 'Service'), serviceSelect),
     h('label', { class: 'field' }, h('span', {}, 'Profile'), typeSelect),
     h('div', { class: 'spacer' }),
