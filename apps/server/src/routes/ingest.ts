@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 
 /** The write path: Pyroscope's legacy `/ingest` and the Connect Push API, both into the same pipeline. */
 export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const { config, storage, metrics } = ctx;
+  const { config, storage } = ctx;
 
   for (const route of ['/ingest', '/pyroscope/ingest']) {
     app.post(route, async (request, reply) => {
@@ -58,5 +58,4 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
     ctx.connectOptions,
   );
-  void metrics;
 }
