@@ -24,13 +24,28 @@ export class StackTree {
   /** Node + 1 per slot; 0 marks an empty slot. */
   private slotNode = new Int32Array(8192);
   private mask = 8191;
+  /**
+   * Whole-stack cache: the leaf node of stacks inserted through `insert`, keyed by a hash of their
+   * (remapped, depth-limited) location sequence. A hit is only trusted after walking the tree from the
+   * leaf and comparing every location, so collisions cost time, never correctness.
+   */
+  private stackHash = new Int32Array(4096);
+  /** Leaf node + 1 per slot; 0 marks an empty slot. */
+  private stackLeaf = new Int32Array(4096);
+  private stackMask = 4095;
+  private stackCount = 0;
 
   get size(): number {
     return this.parent.length;
   }
 
   get byteSize(): number {
-    return this.parent.byteCapacity + this.location.byteCapacity + this.slotNode.byteLength * 3;
+    return (
+      this.parent.byteCapacity +
+      this.location.byteCapacity +
+      this.slotNode.byteLength * 3 +
+      this.stackLeaf.byteLength * 2
+    );
   }
 
   /**
@@ -40,9 +55,57 @@ export class StackTree {
    */
   insert(locs: Uint32Array, start: number, end: number, remap: Int32Array, maxDepth: number): number {
     if (end - start > maxDepth) end = start + maxDepth;
+    if (end <= start) return -1;
+    let h = end - start;
+    for (let i = start; i < end; i++) {
+      h = Math.imul(h ^ remap[locs[i]], 0x9e3779b1);
+      h ^= h >>> 16;
+    }
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    const stackHash = this.stackHash;
+    const stackLeaf = this.stackLeaf;
+    const mask = this.stackMask;
+    let slot = h & mask;
+    for (;;) {
+      const entry = stackLeaf[slot];
+      if (entry === 0) break;
+      if (stackHash[slot] === h && this.matches(entry - 1, locs, start, end, remap)) return entry - 1;
+      slot = (slot + 1) & mask;
+    }
     let node = -1;
     for (let i = end - 1; i >= start; i--) node = this.child(node, remap[locs[i]]);
+    stackHash[slot] = h;
+    stackLeaf[slot] = node + 1;
+    if (2 * ++this.stackCount > stackLeaf.length) this.rehashStacks(stackLeaf.length * 2);
     return node;
+  }
+
+  /** Whether the path leaf → top of `leaf` is exactly `remap[locs[start..end)]`. */
+  private matches(leaf: number, locs: Uint32Array, start: number, end: number, remap: Int32Array): boolean {
+    const parent = this.parent.array;
+    const location = this.location.array;
+    let node = leaf;
+    for (let i = start; i < end; i++) {
+      if (node < 0 || location[node] !== remap[locs[i]]) return false;
+      node = parent[node];
+    }
+    return node === -1;
+  }
+
+  private rehashStacks(slotCount: number): void {
+    const oldHash = this.stackHash;
+    const oldLeaf = this.stackLeaf;
+    this.stackHash = new Int32Array(slotCount);
+    this.stackLeaf = new Int32Array(slotCount);
+    this.stackMask = slotCount - 1;
+    for (let s = 0; s < oldLeaf.length; s++) {
+      if (oldLeaf[s] === 0) continue;
+      let slot = oldHash[s] & this.stackMask;
+      while (this.stackLeaf[slot] !== 0) slot = (slot + 1) & this.stackMask;
+      this.stackHash[slot] = oldHash[s];
+      this.stackLeaf[slot] = oldLeaf[s];
+    }
   }
 
   /** The node for `location` under `parent` (-1 = top level), added when missing. */
