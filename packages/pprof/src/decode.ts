@@ -50,13 +50,26 @@ function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
   if (!(maxBytes > 0)) throw new RangeError(`maxDecompressedBytes must be positive, got ${maxBytes}`);
   const limit = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
   try {
-    return gunzipSync(bytes, { maxOutputLength: limit });
+    return gunzipSync(bytes, { maxOutputLength: limit, chunkSize: outputChunkSize(bytes, limit) });
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new PprofError('too_large', `gzipped profile decompresses to more than ${limit} bytes`);
     }
     throw new PprofError('bad_gzip', `gzip: ${(error as Error).message}`);
   }
+}
+
+/**
+ * zlib's output chunk size: the decompressed size that the gzip trailer announces (ISIZE, the last
+ * member's size mod 2^32), so that a typical profile inflates into one buffer instead of 16 KiB chunks
+ * that are then concatenated. Only a hint: a wrong or hostile ISIZE changes the chunking, never the output
+ * or the limit, and it is capped so that it cannot make zlib allocate much up front.
+ */
+function outputChunkSize(bytes: Uint8Array, limit: number): number {
+  const n = bytes.length;
+  if (n < 18) return 16 * 1024;
+  const isize = (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
+  return Math.max(16 * 1024, Math.min(isize + 64, limit + 64, 4 * 1024 * 1024));
 }
 
 /**
