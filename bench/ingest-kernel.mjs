@@ -82,4 +82,24 @@ console.log(
   `median ${median.toFixed(0)} profiles/CPU s (min ${sorted[0].toFixed(0)}, max ${sorted.at(-1).toFixed(0)})`,
 );
 
-export { machineInfo, median, results, writeFile };
+if (process.argv.includes('--out')) {
+  const info = machineInfo();
+  const date = new Date().toISOString().slice(0, 10);
+  const rows = results
+    .map((r, k) => `| ${k + 1} | ${r.profiles} | ${r.cpu.toFixed(2)} | ${r.perCpuSecond.toFixed(0)} |`)
+    .join('\n');
+  const machine = Object.entries(info)
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join('\n');
+  const report = `# Ingest kernel: gzipped Go CPU profiles through ingestLegacy + EmbeddedStorage.append (no HTTP)
+
+${machine}
+- ${SERVICES} services, ${SECONDS} s per run, walSync:false; per CPU second = profiles / process CPU time (user + system)
+
+| run | profiles | CPU s | profiles per CPU s |
+| --- | --- | --- | --- |
+${rows}
+| median | | | ${median.toFixed(0)} |
+`;
+  await writeFile(new URL(`./results/ingest-kernel-${date}.md`, import.meta.url), report);
+}
