@@ -87,14 +87,20 @@ export class TenantHead implements Queryable {
     const p = req.profile;
     const locationRemap = symbols.importProfile(p);
     const sampleStacks = new Int32Array(p.sampleCount);
+    let emptyStack = -1;
     for (let s = 0; s < p.sampleCount; s++) {
-      sampleStacks[s] = tree.insert(
+      let stack = tree.insert(
         p.sampleLocs,
         p.sampleLocStart[s],
         p.sampleLocStart[s + 1],
         locationRemap,
         maxStackDepth,
       );
+      if (stack < 0) {
+        if (emptyStack < 0) emptyStack = tree.child(-1, symbols.emptyStackLocation());
+        stack = emptyStack;
+      }
+      sampleStacks[s] = stack;
     }
 
     const timeMs = Number(req.timeNanos / 1_000_000n);
@@ -106,7 +112,7 @@ export class TenantHead implements Queryable {
         const s = subset ? subset[i] : i;
         const stack = sampleStacks[s];
         const value = p.values[s * typeCount + plan.sampleType];
-        if (stack >= 0 && value !== 0) summer.add(stack, value);
+        if (value !== 0) summer.add(stack, value);
       }
       const row = this.rowCount;
       this.rowTimeMs.push(timeMs);

@@ -4,7 +4,7 @@ import type { TimeRange } from './engine.js';
 import { growableFloat64, growableUint32 } from './growable.js';
 import type { ProfilePart } from './queryable.js';
 import { StackTree } from './stack-tree.js';
-import { columnsAsSource, PartitionSymbols } from './symbols.js';
+import { columnsAsSource, isEmptyStackLocation, PartitionSymbols } from './symbols.js';
 
 /**
  * Builds one pprof `Profile` from merged parts (partitions of heads and blocks): their symbols are
@@ -98,7 +98,9 @@ export function buildMergedProfile(parts: readonly ProfilePart[], range: TimeRan
     const value = sums.array[node];
     if (value === 0) continue;
     values.push(value);
-    for (let n = node; n >= 0; n = parent[n]) sampleLocs.push(loc(location[n]));
+    for (let n = node; n >= 0; n = parent[n]) {
+      if (!isEmptyStackLocation(c, location[n])) sampleLocs.push(loc(location[n]));
+    }
     sampleLocStart.push(sampleLocs.length);
   }
   const sampleCount = values.length;

@@ -60,6 +60,33 @@ export type SymbolSource = Pick<
   | 'lineNumber'
 >;
 
+/** The location fields `PartitionSymbols.location` reads from its source. */
+type LocationSource = Pick<
+  SymbolSource,
+  'locationIsFolded' | 'locationLineStart' | 'lineFunction' | 'lineNumber'
+>;
+
+/** A source holding one location without lines: what `emptyStackLocation` looks up. */
+const NO_LINES: LocationSource = {
+  locationIsFolded: Uint8Array.of(0),
+  locationLineStart: Uint32Array.of(0, 0),
+  lineFunction: new Int32Array(0),
+  lineNumber: new Float64Array(0),
+};
+
+/**
+ * Whether location `l` is the marker of an empty stack: no mapping, address 0, no lines. pprof allows
+ * samples without locations (Go writes them under load) and `go tool pprof` counts them in the total,
+ * so they are stored as a one-node stack at this location, which has no frame.
+ */
+export function isEmptyStackLocation(c: SymbolColumns, l: number): boolean {
+  return (
+    c.locationMapping[l] < 0 &&
+    c.locationAddress[l] === 0n &&
+    c.locationLineStart[l] === c.locationLineStart[l + 1]
+  );
+}
+
 /** Stored symbol columns seen as a `SymbolSource`, to import them into another partition's tables. */
 export function columnsAsSource(c: SymbolColumns): SymbolSource {
   return {
@@ -129,7 +156,7 @@ export class PartitionSymbols {
     flags: 0,
     mapping: 0,
     folded: 0,
-    profile: undefined as SymbolSource | undefined,
+    profile: undefined as LocationSource | undefined,
     functionRemap: new Int32Array(0),
     lineStart: 0,
     lineEnd: 0,
@@ -171,6 +198,14 @@ export class PartitionSymbols {
   /** Adds the profile's mappings, functions and locations; returns profile location index → partition location id. */
   importProfile(p: Profile): Int32Array {
     return this.importSymbols(p);
+  }
+
+  /** The location id of the empty-stack marker (see `isEmptyStackLocation`), added on first use. */
+  emptyStackLocation(): number {
+    this.key.profile = NO_LINES;
+    const row = this.location(0, -1, 0, 0);
+    this.key.profile = undefined;
+    return row;
   }
 
   /**
@@ -454,7 +489,8 @@ export class FrameTable {
     for (let l = this.frameStart.length - 1; l < c.locationMapping.length; l++) {
       const lineStart = c.locationLineStart[l];
       const lineEnd = c.locationLineStart[l + 1];
-      if (lineStart === lineEnd) this.frameName.push(this.nameId(`0x${c.locationAddress[l].toString(16)}`));
+      if (lineStart === lineEnd && !isEmptyStackLocation(c, l))
+        this.frameName.push(this.nameId(`0x${c.locationAddress[l].toString(16)}`));
       for (let i = lineStart; i < lineEnd; i++) {
         const f = c.lineFunction[i];
         const name = f < 0 ? `0x${c.locationAddress[l].toString(16)}` : c.strings[c.functionName[f]];

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Labels, labelsKey, type Matcher, matchLabels } from '@emberscope/model';
+import { buildFunctionTree, type Labels, labelsKey, type Matcher, matchLabels } from '@emberscope/model';
 import { decodeProfile, encodeProfile, type Profile, ProfileBuilder } from '@emberscope/pprof';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -448,6 +448,48 @@ function inlinedProfile(timeMs: number): AppendRequest {
   req.profile = decodeProfile(req.payload);
   return req;
 }
+
+describe('samples without locations', () => {
+  // Go writes them under load (golang/go#51550); go tool pprof counts them in the total.
+  function withEmptyStack(timeMs: number): AppendRequest {
+    const profile = new ProfileBuilder({ sampleTypes: [['cpu', 'nanoseconds']] })
+      .addSample(['main', 'work'], [30])
+      .addSample([], [12])
+      .build();
+    const payload = encodeProfile(profile, { gzip: true });
+    return {
+      tenant: 'anonymous',
+      partition: 'svc',
+      profile: decodeProfile(payload),
+      payload,
+      timeNanos: BigInt(timeMs) * 1_000_000n,
+      durationNanos: 10_000_000_000n,
+      series: [{ labels: seriesLabels('svc', CPU_TYPE), sampleType: 0 }],
+    };
+  }
+
+  for (const layout of LAYOUTS) {
+    it(`stay in the totals as the root's self value, with no frame (${layout})`, async () => {
+      const s = await open();
+      await store(s, [1000, 2000, 3000].map(withEmptyStack), layout);
+      const selector = [m('__profile_type__', '=', CPU_TYPE)];
+      const tree = buildFunctionTree(await s.mergeStacks('anonymous', selector, ALL_TIME));
+      expect(tree.total[0]).toBe(3 * 42);
+      expect(tree.self[0]).toBe(3 * 12);
+      expect(tree.names.filter((n) => n !== '')).not.toContain('0x0');
+
+      const merged = await s.mergeProfile('anonymous', selector, ALL_TIME);
+      expect(profileTotal(merged!)).toBe(3 * 42);
+      const empty = [...Array(merged!.sampleCount).keys()].filter(
+        (i) => merged!.sampleLocStart[i] === merged!.sampleLocStart[i + 1],
+      );
+      expect(empty.map((i) => merged!.values[i])).toEqual([3 * 12]);
+      expect(await goRawTotal(await writeTemp('empty.pb.gz', encodeProfile(merged!, { gzip: true })))).toBe(
+        3 * 42,
+      );
+    });
+  }
+});
 
 describe('profileStats', () => {
   it('reports the oldest and newest profile of the tenant, 0s when empty', async () => {
