@@ -25,6 +25,7 @@ import {
   sampleLabels,
   sampleTypes,
   selfByFunction,
+  sumValues,
   type Upload,
 } from '../support/payloads.js';
 import { pprofTop } from '../support/pprof-tool.js';
@@ -168,7 +169,7 @@ function serverConformance(
 
   it('SelectMergeStacktraces total over the whole range = sum of the uploaded values, per profile type', async () => {
     const totals = expectedTotals(get().uploads);
-    const rows: Array<{ id: string; expected: string; got: string }> = [];
+    const rows: Array<{ id: string; expected: string; got: string; uploads: string[] }> = [];
     for (const [id, want] of totals) {
       let got: string;
       try {
@@ -181,9 +182,22 @@ function serverConformance(
       } catch (err) {
         got = `error: ${(err as Error).message}`;
       }
-      if (got !== want.toString()) rows.push({ id, expected: want.toString(), got });
+      if (got !== want.toString())
+        rows.push({ id, expected: want.toString(), got, uploads: uploadTotals(get().uploads, id) });
     }
     expect(rows).toEqual([]);
+  });
+}
+
+/** Each upload's value for one profile type, with its sample counts, to tell which one a mismatch comes from. */
+function uploadTotals(uploads: Upload[], id: string): string[] {
+  return uploads.flatMap((up) => {
+    const i = up.typeIds.indexOf(id);
+    if (i < 0) return [];
+    const emptyStacks = up.profile.sample.filter((s) => s.locationId.length === 0).length;
+    return [
+      `#${up.request.seq} ${up.query.get('from') ?? ''}: ${sumValues(up.profile, i)} in ${up.profile.sample.length} samples (${emptyStacks} without locations)`,
+    ];
   });
 }
 
