@@ -2,7 +2,6 @@
  * The `emberscope` command line against a real server process: every subcommand, fed with real profiles,
  * with its output, its error messages and its exit codes (0 ok, 1 server/network, 2 usage, 3 no data).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -10,40 +9,11 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.js';
 import { retimePprof } from '../support/fixtures.js';
 import { freePort } from '../support/ports.js';
 import { cpuProfile } from '../support/profiles.js';
-import { CLI_BIN, REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, EMBERSCOPE_URL: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const ALLOC_SPACE = 'memory:alloc_space:bytes:space:bytes';
@@ -135,7 +105,7 @@ describe('help and usage', () => {
       [['admin', 'delete-service', 'api', '--url', url], /needs --yes/],
       [
         ['top', '--url', url, '--query', `${CPU}{}`, '--basic-auth', 'a:b', '--bearer-token', 't'],
-        /cannot be used together/,
+        /use only one of --basic-auth, --bearer-token and --api-key/,
       ],
     ];
     for (const [args, message] of cases) {

@@ -31,6 +31,10 @@ export interface ClientOptions {
   uploadMs: number;
   hostname?: string;
   timeoutMs?: number;
+  /** An API key: Basic auth password for the Go and Python SDKs, Bearer authToken for Node. */
+  apiKey?: string;
+  /** Sent as X-Scope-OrgID. */
+  tenantId?: string;
 }
 
 export function run(
@@ -82,6 +86,8 @@ function clientEnv(o: ClientOptions): NodeJS.ProcessEnv {
     APP_NAME: o.appName,
     RUN_SECONDS: String(o.runSeconds),
     HOSTNAME_TAG: o.hostname ?? 'e2e-host',
+    ...(o.apiKey && { BASIC_AUTH_USER: 'emberscope', BASIC_AUTH_PASSWORD: o.apiKey, AUTH_TOKEN: o.apiKey }),
+    ...(o.tenantId && { TENANT_ID: o.tenantId }),
   };
 }
 

@@ -32,6 +32,12 @@ export const globalOptions: OptionSpec[] = [
   },
   { name: 'basic-auth', kind: 'string', value: 'USER:PASS', help: 'HTTP basic authentication' },
   { name: 'bearer-token', kind: 'string', value: 'TOKEN', help: 'sends Authorization: Bearer TOKEN' },
+  {
+    name: 'api-key',
+    kind: 'string',
+    value: 'KEY',
+    help: 'Emberscope API key, sent as Authorization: Bearer KEY (env EMBERSCOPE_API_KEY)',
+  },
   { name: 'tenant', kind: 'string', value: 'ID', help: 'tenant, sent as the X-Scope-OrgID header' },
   { name: 'timeout', kind: 'string', value: 'DURATION', help: 'per-request timeout', default: '5m' },
 ];

@@ -38,7 +38,7 @@ export class Client {
 
   constructor(args: Args, env: NodeJS.ProcessEnv = process.env) {
     const given = args.parsed.values.get('url')?.at(-1);
-    const url = given ?? env.EMBERSCOPE_URL ?? args.string('url') ?? 'http://localhost:4040';
+    const url = given ?? (env.EMBERSCOPE_URL || undefined) ?? args.string('url') ?? 'http://localhost:4040';
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -49,9 +49,13 @@ export class Client {
       throw new UsageError(`invalid --url ${JSON.stringify(url)}: only http and https are supported`);
     this.baseUrl = url.replace(/\/+$/, '');
     const basic = args.string('basic-auth');
-    const bearer = args.string('bearer-token');
-    if (basic !== undefined && bearer !== undefined)
-      throw new UsageError('--basic-auth and --bearer-token cannot be used together');
+    const token = args.string('bearer-token');
+    const apiKey = args.string('api-key');
+    if ([basic, token, apiKey].filter((v) => v !== undefined).length > 1)
+      throw new UsageError('use only one of --basic-auth, --bearer-token and --api-key');
+    // An explicit credential (flag or user:password in the URL) wins over EMBERSCOPE_API_KEY.
+    const bearer =
+      token ?? apiKey ?? (basic === undefined && !parsed.username ? env.EMBERSCOPE_API_KEY : undefined);
     if (basic !== undefined) {
       if (!basic.includes(':')) throw new UsageError('--basic-auth must be USER:PASSWORD');
       this.headers.authorization = `Basic ${Buffer.from(basic).toString('base64')}`;

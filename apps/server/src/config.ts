@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseScrapeConfigs, type ScrapeJobConfig } from './scrape/config.js';
+import { parseTenantLimits, type TenantLimits } from './tenant-limits.js';
 
 /**
  * Every server option is declared once here: its flag, environment variable, YAML key, default and
@@ -16,10 +17,24 @@ interface OptionSpec {
   kind: Kind;
   default: string | number | boolean;
   help: string;
+  /** For strings: the only values accepted. */
+  choices?: readonly string[];
 }
 
 const options = [
   { key: 'listen', kind: 'string', default: '0.0.0.0:4040', help: 'Address (HOST:PORT) to serve HTTP on.' },
+  {
+    key: 'tls_cert_file',
+    kind: 'string',
+    default: '',
+    help: 'PEM certificate (with its chain) to serve HTTPS on --listen instead of HTTP; needs --tls-key-file. Both files are reloaded when they change.',
+  },
+  {
+    key: 'tls_key_file',
+    kind: 'string',
+    default: '',
+    help: 'PEM private key of --tls-cert-file.',
+  },
   {
     key: 'data_dir',
     kind: 'string',
@@ -32,6 +47,25 @@ const options = [
     kind: 'boolean',
     default: false,
     help: 'Require the X-Scope-OrgID header to select the tenant (401 without it). Off: every request is tenant "anonymous".',
+  },
+  {
+    key: 'auth_enabled',
+    kind: 'boolean',
+    default: false,
+    help: 'Require an API key on every route except /ready, build info and the UI files (see SECURITY.md; create keys with `emberscope admin keys create`).',
+  },
+  {
+    key: 'auth_proxy_header',
+    kind: 'string',
+    default: '',
+    help: 'With auth on, trust requests carrying this header (set by a reverse proxy that authenticates users and strips it from client requests) as having auth_proxy_role. Empty: off.',
+  },
+  {
+    key: 'auth_proxy_role',
+    kind: 'string',
+    default: 'read',
+    choices: ['ingest', 'read', 'admin'],
+    help: 'The role of requests authenticated by auth_proxy_header.',
   },
   {
     key: 'max_request_body',
@@ -155,6 +189,54 @@ const options = [
     default: 30_000,
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before the server exits anyway.',
   },
+  {
+    key: 'max_inflight_body_bytes',
+    kind: 'bytes',
+    default: 256 * 1024 * 1024,
+    help: 'Request bodies held in memory at once by all requests together; a request that would go over is answered 503 with Retry-After. At least max_request_body; 0 = no limit.',
+  },
+  {
+    key: 'max_wal_pending_bytes',
+    kind: 'bytes',
+    default: 64 * 1024 * 1024,
+    help: 'Writes are answered 503 with Retry-After while this many bytes wait for the write-ahead log (a slow disk); 0 = no limit.',
+  },
+  {
+    key: 'max_wal_pending_appends',
+    kind: 'integer',
+    default: 1024,
+    help: 'Writes are answered 503 with Retry-After while this many writes wait for the write-ahead log; 0 = no limit.',
+  },
+  {
+    key: 'min_free_disk_bytes',
+    kind: 'bytes',
+    default: 512 * 1024 * 1024,
+    help: 'Writes are answered 507 while the filesystem of data_dir has less free space (reads keep working); 0 = no check.',
+  },
+  {
+    key: 'http_request_timeout',
+    kind: 'duration',
+    default: 5 * 60_000,
+    help: 'A request (headers and body) must arrive within this; slower clients are answered 408 and disconnected. 0 = no limit.',
+  },
+  {
+    key: 'http_headers_timeout',
+    kind: 'duration',
+    default: 30_000,
+    help: 'The request line and headers must arrive within this (slow-loris protection); at most http_request_timeout.',
+  },
+  {
+    key: 'http_keep_alive_timeout',
+    kind: 'duration',
+    default: 72_000,
+    help: 'How long an idle keep-alive connection stays open waiting for the next request.',
+  },
+  {
+    key: 'max_header_size',
+    kind: 'bytes',
+    default: 16 * 1024,
+    help: 'Largest request line plus headers accepted (431 above it).',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 type Options = typeof options;
@@ -162,6 +244,8 @@ type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean'
 export type ServerConfig = { [O in Options[number] as O['key']]: ValueOf<O['kind']> } & {
   /** Pull mode: the validated `scrape_configs` section of the config file (file only, no flag). */
   scrape_configs?: ScrapeJobConfig[];
+  /** Per-tenant overrides of the ingestion, series and query limits (file only, no flag). */
+  tenant_limits?: Record<string, Partial<TenantLimits>>;
   /** The `--config` file, when one was given: pull mode reloads its `scrape_configs` when it changes. */
   config_file?: string;
 };
@@ -188,7 +272,10 @@ function parseValue(spec: OptionSpec, raw: unknown, source: string): string | nu
   const fail = (expected: string): never => {
     throw new ConfigError(`${source}: invalid value ${JSON.stringify(raw)} (expected ${expected})`);
   };
-  if (spec.kind === 'string') return typeof raw === 'string' ? raw : fail('a string');
+  if (spec.kind === 'string') {
+    if (typeof raw !== 'string') return fail('a string');
+    return !spec.choices || spec.choices.includes(raw) ? raw : fail(`one of ${spec.choices.join(', ')}`);
+  }
   if (spec.kind === 'boolean') {
     if (typeof raw === 'boolean') return raw;
     const s = String(raw).toLowerCase();
@@ -241,7 +328,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
       throw new ConfigError(`config file ${configFile}: expected a mapping of option keys`);
     file = (parsed ?? {}) as Record<string, unknown>;
-    const known = new Set<string>([...options.map((o) => o.key), 'scrape_configs']);
+    const known = new Set<string>([...options.map((o) => o.key), 'scrape_configs', 'tenant_limits']);
     for (const key of Object.keys(file))
       if (!known.has(key)) throw new ConfigError(`config file ${configFile}: unknown key "${key}"`);
   }
@@ -259,6 +346,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   parseListen(config.listen as string);
   const result = config as unknown as ServerConfig;
   if (configFile) result.config_file = configFile;
+  if (file.tenant_limits !== undefined) {
+    try {
+      result.tenant_limits = parseTenantLimits(file.tenant_limits, configFile!);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (file.scrape_configs !== undefined) {
     try {
       result.scrape_configs = parseScrapeConfigs(file.scrape_configs, configFile!, dirname(configFile!));
@@ -279,6 +373,7 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 function formatDefault(spec: OptionSpec): string {
   const v = spec.default;
+  if (v === '') return 'none';
   if (spec.kind === 'bytes' && typeof v === 'number') {
     for (const [unit, size] of [
       ['GiB', 1024 ** 3],

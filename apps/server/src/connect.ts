@@ -16,6 +16,7 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import { ApiError } from '@emberscope/api';
 import { StorageLimitError } from '@emberscope/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Access } from './auth/index.js';
 import { decodeContentEncoding } from './body.js';
 
 const gzipAsync = promisify(gzip);
@@ -53,11 +54,12 @@ export function registerConnectService<S extends DescService & GenService<GenSer
   service: S,
   impl: ServiceImpl<S>,
   opts: ConnectOptions,
+  access: Access,
 ): void {
   for (const method of service.methods) {
     const handler = (impl as Record<string, AnyHandler | undefined>)[method.localName];
     const path = `/${service.typeName}/${method.name}`;
-    app.post(path, async (request, reply) => {
+    app.post(path, { config: { access } }, async (request, reply) => {
       try {
         if (!handler)
           throw new ApiError('unimplemented', `${service.typeName}.${method.name} is not implemented yet`);
@@ -130,6 +132,7 @@ export function sendConnectError(
   opts.onError(route, apiError);
   const retryAfter = (apiError as { retryAfterS?: number }).retryAfterS;
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  if (apiError.status === 401) reply.header('www-authenticate', 'Bearer realm="emberscope"');
   void reply
     .code(apiError.status)
     .header('content-type', 'application/json')
@@ -147,5 +150,11 @@ export function toApiError(err: unknown): ApiError {
   }
   if (e?.statusCode === 413)
     return new ApiError('resource_exhausted', e.message ?? 'request body too large', 'too_large', 413);
+  // Fastify's own client errors, raised before a route runs (an empty or malformed Content-Type is 415).
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = e.statusCode === 415 ? 'unimplemented' : 'invalid_argument';
+    const reason = e.statusCode === 415 ? 'bad_content_type' : 'bad_request';
+    return new ApiError(code, e.message ?? 'bad request', reason, e.statusCode);
+  }
   return Object.assign(new ApiError('internal', 'internal error', 'internal'), { cause: err });
 }

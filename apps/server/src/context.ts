@@ -3,23 +3,33 @@ import { DeltaState, type IngestContext, type IngestedProfile } from '@emberscop
 import type { StorageEngine } from '@emberscope/storage';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { RouteAccess } from './auth/index.js';
+import { KeyStore, keyFilePath } from './auth/keys.js';
 import { ComputePool } from './compute/pool.js';
 import type { ServerConfig } from './config.js';
 import type { ConnectOptions } from './connect.js';
+import { LoadShedding } from './load-shedding.js';
 import type { Metrics } from './metrics.js';
 import { QueryService } from './query.js';
 import { QueryGate } from './query-gate.js';
 import { IngestionRateLimiter } from './rate-limit.js';
-import { resolveTenant } from './tenant.js';
+import { type TenantLimits, tenantLimitsResolver } from './tenant-limits.js';
 
 /** What route handlers share: configuration, storage, metrics and per-request helpers. */
 export class ServerContext {
   state: 'starting' | 'ready' | 'stopping' = 'starting';
+  /** A tenant's ingestion, series and query limits (tenant_limits overrides, else the options). */
+  readonly limitsFor: (tenant: string) => TenantLimits;
   readonly rateLimiter: IngestionRateLimiter;
   readonly connectOptions: ConnectOptions;
   readonly queries: QueryGate;
   readonly compute: ComputePool;
   readonly query: QueryService;
+  /** Refuses work the server cannot take now: body budget, WAL backlog, low disk (load-shedding.ts). */
+  readonly shedding: LoadShedding;
+  readonly keys: KeyStore;
+  /** Every registered route with its access level (filled by registerAuth as routes are added). */
+  readonly routes: RouteAccess[] = [];
   private readonly deltas = new DeltaState();
 
   constructor(
@@ -28,22 +38,31 @@ export class ServerContext {
     readonly metrics: Metrics,
     readonly log: Logger,
   ) {
-    this.rateLimiter = new IngestionRateLimiter(config.ingestion_rate_mb, config.ingestion_burst_mb);
+    this.limitsFor = tenantLimitsResolver(config);
+    this.rateLimiter = new IngestionRateLimiter((tenant) => {
+      const l = this.limitsFor(tenant);
+      return { rateMB: l.ingestion_rate_mb, burstMB: l.ingestion_burst_mb };
+    });
     this.queries = new QueryGate({
       maxRangeMs: config.max_query_range,
-      maxConcurrent: config.max_query_concurrency,
+      maxConcurrent: (tenant) => this.limitsFor(tenant).max_query_concurrency,
       timeoutMs: config.query_timeout,
     });
     this.compute = new ComputePool(config.query_workers, config.query_timeout);
     this.query = new QueryService(this);
+    this.shedding = new LoadShedding(config, storage, metrics.registry, log.child({ component: 'shedding' }));
+    this.keys = new KeyStore(keyFilePath(config.data_dir));
     this.connectOptions = {
       maxDecompressedBytes: config.max_request_body,
       onError: (route, err) => this.recordError(route, err),
     };
   }
 
+  /** The tenant the request acts on, fixed by the auth hook before the handler runs. */
   tenantOf(request: FastifyRequest): string {
-    return resolveTenant(request.headers['x-scope-orgid'], this.config.multitenancy_enabled);
+    const tenant = request.principal?.tenant;
+    if (!tenant) throw new Error(`no tenant resolved for ${request.method} ${request.routeOptions.url}`);
+    return tenant;
   }
 
   ingestContext(tenant: string): IngestContext {

@@ -29,6 +29,12 @@ export function createMetrics(storage: Pick<StorageEngine, 'stats'>) {
     labelNames: ['route', 'status', 'reason'] as const,
     registers: [registry],
   });
+  const authFailures = new Counter({
+    name: 'emberscope_auth_failures_total',
+    help: 'Requests refused by authentication (401) or authorization (403), by reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -73,7 +79,7 @@ export function createMetrics(storage: Pick<StorageEngine, 'stats'>) {
     'Time of the newest stored profile (0 without data).',
     () => storage.stats().newestProfileMs / 1000,
   );
-  return { registry, ingestedBytes, ingestedProfiles, ingestedSamples, errors };
+  return { registry, ingestedBytes, ingestedProfiles, ingestedSamples, errors, authFailures };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,8 +4,8 @@ import type { TimeRange } from '@emberscope/storage';
 export interface QueryLimits {
   /** Longest range a query may cover, ms; 0 = unlimited. */
   maxRangeMs: number;
-  /** Queries of one tenant running at once. */
-  maxConcurrent: number;
+  /** Queries a tenant may run at once. */
+  maxConcurrent: (tenant: string) => number;
   timeoutMs: number;
 }
 
@@ -31,11 +31,15 @@ export class QueryGate {
 
   async run<T>(tenant: string, query: () => Promise<T>): Promise<T> {
     const running = this.running.get(tenant) ?? 0;
-    if (running >= this.limits.maxConcurrent)
-      throw new ApiError(
-        'resource_exhausted',
-        `tenant ${tenant} already has ${running} queries running (limit ${this.limits.maxConcurrent}, --max-query-concurrency); retry shortly`,
-        'query_concurrency',
+    const limit = this.limits.maxConcurrent(tenant);
+    if (running >= limit)
+      throw Object.assign(
+        new ApiError(
+          'resource_exhausted',
+          `tenant ${tenant} already has ${running} queries running (limit ${limit}, --max-query-concurrency or tenant_limits); retry shortly`,
+          'query_concurrency',
+        ),
+        { retryAfterS: 1 },
       );
     this.running.set(tenant, running + 1);
     let timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,15 @@
-import type { Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { openEmbeddedStorage } from '@emberscope/storage';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { registerAuth } from './auth/index.js';
+import { registerBodyBudget } from './body-budget.js';
 import { parseListen, type ServerConfig } from './config.js';
 import { sendConnectError } from './connect.js';
 import { ServerContext } from './context.js';
+import { CONNECTION_ROUTE, checkHttpLimits, clientErrorHandler, createNodeServer } from './http-server.js';
+import { checkLoadSheddingConfig } from './load-shedding.js';
+import { loggerOptions } from './log-redaction.js';
 import { createMetrics } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerIngestRoutes } from './routes/ingest.js';
@@ -15,33 +20,22 @@ import { registerStatusRoutes } from './routes/status.js';
 import { registerTargetRoutes } from './routes/targets.js';
 import { registerUiRoutes } from './routes/ui.js';
 import { createScrapeManager } from './scrape/index.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { tenantLimitsResolver } from './tenant-limits.js';
+import { describeCertificate, loadTls, TlsReloader } from './tls.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   context: ServerContext;
-  /** The address actually bound, e.g. http://127.0.0.1:4040. */
+  /** The address actually bound, e.g. http://127.0.0.1:4040 (https://… with TLS). */
   url: string;
   /** Stops accepting, finishes in-flight requests, flushes storage. */
   close(): Promise<void>;
 }
 
-/** Malformed HTTP or oversized headers/URL, answered before any route runs, in the same JSON shape as other errors. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) return void socket.destroy();
-  const overflow = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = overflow ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = JSON.stringify(
-    overflow
-      ? { code: 'resource_exhausted', message: 'request URL and headers exceed the 16 KiB limit' }
-      : { code: 'invalid_argument', message: `malformed HTTP request: ${err.message}` },
-  );
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'emberscope' } });
+/** The server's logger: JSON lines with credentials redacted (log-redaction.ts); stdout unless `destination`. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
 }
 
 /** Opens storage, builds the HTTP application and starts listening. */
@@ -50,12 +44,17 @@ export async function startServer(
   log: Logger = createLogger(config.log_level),
 ): Promise<RunningServer> {
   const { host, port } = parseListen(config.listen);
+  // Configuration mistakes stop the start before storage is opened.
+  checkHttpLimits(config);
+  checkLoadSheddingConfig(config);
+  const tls = await loadTls(config);
   log.info({ dataDir: config.data_dir }, 'opening storage');
+  const limitsFor = tenantLimitsResolver(config);
   const storage = await openEmbeddedStorage({
     dataDir: config.data_dir,
     blockDurationMs: config.block_duration,
     maxHeadBytes: config.max_head_size,
-    maxSeriesPerTenant: config.max_series_per_tenant,
+    maxSeriesPerTenant: (tenant: string) => limitsFor(tenant).max_series_per_tenant,
     maxStackDepth: config.max_stack_depth,
     walSync: config.wal_fsync,
     retentionMs: config.retention,
@@ -71,11 +70,12 @@ export async function startServer(
     // Per-request logs would dominate at hundreds of uploads a second; errors are logged by the routes.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.max_request_body,
-    // Slow clients must not hold connections forever.
-    requestTimeout: 5 * 60_000,
-    connectionTimeout: 0,
+    // HTTP or HTTPS, with the deadlines that keep slow clients from holding connections (http-server.ts).
+    serverFactory: (handler) => createNodeServer(config, tls?.pair, handler),
     return503OnClosing: true,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: clientErrorHandler(config, (status, reason) =>
+      metrics.errors.inc({ route: CONNECTION_ROUTE, status: String(status), reason }),
+    ),
   });
   // Every route reads raw bytes: payloads are protobuf, gzip or text whose parsing belongs to the route.
   app.removeAllContentTypeParsers();
@@ -94,7 +94,14 @@ export async function startServer(
   app.addHook('onSend', async (_request, reply) => {
     if (context.state === 'stopping') reply.header('connection', 'close');
   });
+  registerSecurityHeaders(app, { tls: tls !== undefined });
+  registerBodyBudget(app, context.shedding.bodyBudget, {
+    maxBodyBytes: config.max_request_body,
+    onRefused: (reason) => context.shedding.refused(reason),
+  });
 
+  // First: every route registered after this declares its access level and is checked before its handler.
+  registerAuth(app, context);
   registerStatusRoutes(app, context);
   registerAdminRoutes(app, context);
   registerIngestRoutes(app, context);
@@ -105,12 +112,41 @@ export async function startServer(
   const scrape = createScrapeManager(context);
   registerTargetRoutes(app, context, scrape);
 
-  await app.listen({ host, port });
+  await app.listen({
+    host,
+    port,
+    // Fastify cannot tell that the server from serverFactory speaks TLS.
+    listenTextResolver: (address) =>
+      `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}`,
+  });
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
+  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
+  const tlsReloader =
+    tls &&
+    new TlsReloader(
+      app.server as unknown as TlsServer,
+      tls.files,
+      tls.pair,
+      log.child({ component: 'tls' }),
+      metrics.registry,
+    );
+  tlsReloader?.start();
   context.state = 'ready';
-  log.info({ url, dataDir: config.data_dir }, 'listening');
+  log.info(
+    {
+      url,
+      dataDir: config.data_dir,
+      auth: config.auth_enabled,
+      ...(tls && describeCertificate(tls.pair.cert)),
+    },
+    'listening',
+  );
+  if (config.auth_enabled && context.keys.size === 0)
+    log.warn(
+      { keyFile: context.keys.file },
+      'auth is enabled but no API key exists: create one with `emberscope admin keys create --role admin --data-dir DIR`',
+    );
   await scrape.start();
 
   let closing: Promise<void> | undefined;
@@ -121,6 +157,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         context.state = 'stopping';
+        tlsReloader?.stop();
         await scrape.stop();
         await app.close();
         await context.compute.close();

@@ -38,7 +38,7 @@ describe('ComputePool', () => {
 
 describe('QueryGate', () => {
   test('refuses ranges over the limit with a clear message', () => {
-    const gate = new QueryGate({ maxRangeMs: 86_400_000, maxConcurrent: 1, timeoutMs: 1000 });
+    const gate = new QueryGate({ maxRangeMs: 86_400_000, maxConcurrent: () => 1, timeoutMs: 1000 });
     expect(() => gate.checkRange({ startMs: 0, endMs: 2 * 86_400_000 })).toThrow(
       'the query range of 2d exceeds the limit of 1d (--max-query-range)',
     );
@@ -46,7 +46,7 @@ describe('QueryGate', () => {
   });
 
   test('limits concurrent queries per tenant', async () => {
-    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: 1, timeoutMs: 1000 });
+    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: () => 1, timeoutMs: 1000 });
     let release!: () => void;
     const first = gate.run('a', () => new Promise<void>((r) => (release = r)));
     await expect(gate.run('a', async () => 1)).rejects.toMatchObject({
@@ -60,7 +60,7 @@ describe('QueryGate', () => {
   });
 
   test('times out slow queries with 504', async () => {
-    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: 4, timeoutMs: 20 });
+    const gate = new QueryGate({ maxRangeMs: 0, maxConcurrent: () => 4, timeoutMs: 20 });
     await expect(gate.run('a', () => new Promise(() => {}))).rejects.toMatchObject({
       code: 'deadline_exceeded',
       status: 504,

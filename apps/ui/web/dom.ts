@@ -1,4 +1,7 @@
-/** A tiny element builder: `h('div', { class: 'x', onclick }, child, 'text')`. */
+/**
+ * A tiny element builder: `h('div', { class: 'x', onclick }, child, 'text')`. Event handlers become listeners
+ * and `style` goes through the CSSOM, so nothing here needs a CSP allowing inline handlers or style attributes.
+ */
 type Attrs = Record<string, string | boolean | number | EventListener | undefined>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -11,6 +14,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = String(v);
+    else if (k === 'style') el.style.cssText = String(v);
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));
   }

@@ -32,6 +32,7 @@ import type {
   StorageStats,
   TenantStorageReport,
   TimeRange,
+  WalBacklog,
 } from './engine.js';
 import { StorageLimitError } from './errors.js';
 import { Head } from './head.js';
@@ -55,8 +56,8 @@ export interface EmbeddedStorageOptions {
   blockDurationMs?: number;
   /** Flush earlier when the head's estimated size passes this. Default 256 MiB. */
   maxHeadBytes?: number;
-  /** Most series a tenant may have in the head; 0 or absent = unlimited. */
-  maxSeriesPerTenant?: number;
+  /** Active (head) series per tenant, a number or a function of the tenant; 0 or absent: no limit. */
+  maxSeriesPerTenant?: number | ((tenant: string) => number);
   /** Deeper stacks keep their leaf-side frames. Default 1024. */
   maxStackDepth?: number;
   /** fdatasync the WAL before acknowledging an append. Default true. */
@@ -273,8 +274,9 @@ class EmbeddedEngine implements EmbeddedStorage {
 
   /** Throws before anything is written if the call would give a tenant too many head series. */
   private checkSeriesLimit(requests: AppendRequest[]): void {
-    const limit = this.opts.maxSeriesPerTenant;
-    if (!limit) return;
+    const option = this.opts.maxSeriesPerTenant;
+    if (!option) return;
+    const limitOf = typeof option === 'number' ? () => option : option;
     const added = new Map<string, Set<string>>();
     for (const req of requests) {
       const index = this.head.tenants.get(req.tenant)?.index;
@@ -284,8 +286,9 @@ class EmbeddedEngine implements EmbeddedStorage {
       }
     }
     for (const [tenant, keys] of added) {
+      const limit = limitOf(tenant);
       const total = (this.head.tenants.get(tenant)?.index.size ?? 0) + keys.size;
-      if (total > limit) {
+      if (limit > 0 && total > limit) {
         throw new StorageLimitError(
           'series_limit',
           `tenant ${JSON.stringify(tenant)} would have ${total} active series, over the limit of ${limit}`,
@@ -736,6 +739,10 @@ class EmbeddedEngine implements EmbeddedStorage {
       oldestProfileMs,
       newestProfileMs,
     };
+  }
+
+  walBacklog(): WalBacklog {
+    return this.wal.backlog;
   }
 
   async report(): Promise<StorageReport> {

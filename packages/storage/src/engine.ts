@@ -51,6 +51,12 @@ export interface StorageStats {
   newestProfileMs: number;
 }
 
+/** Writes accepted by `append` whose WAL records are not on disk yet (a slow disk makes this grow). */
+export interface WalBacklog {
+  appends: number;
+  bytes: number;
+}
+
 export interface SelectSeriesOptions {
   /** Distance between points, ms (> 0). */
   stepMs: number;
@@ -187,6 +193,8 @@ export interface StorageEngine {
   enforceRetention(): Promise<RetentionResult>;
 
   stats(): StorageStats;
+  /** Appends waiting for their WAL write and fsync; cheap enough to call on every request. */
+  walBacklog(): WalBacklog;
   /** Writes the head to a block now. */
   flush(): Promise<void>;
   /** Flushes pending WAL writes and releases files. */

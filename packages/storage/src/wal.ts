@@ -171,6 +171,9 @@ export class WalWriter {
   private fileSegment: number;
   private fileBytes = 0;
   private readonly segmentBytes = new Map<number, number>();
+  /** Appends accepted but not yet written (and synced), and their bytes: what a slow disk piles up. */
+  private pendingAppends = 0;
+  private pendingBytes = 0;
 
   private constructor(
     private readonly dir: string,
@@ -205,9 +208,24 @@ export class WalWriter {
     return total;
   }
 
+  /** Appends queued or being written that are not durable yet, and their bytes. */
+  get backlog(): { appends: number; bytes: number } {
+    return { appends: this.pendingAppends, bytes: this.pendingBytes };
+  }
+
   /** Resolves once the records are written (and synced, unless sync is off). */
   append(records: Uint8Array[]): Promise<void> {
-    return this.enqueue({ kind: 'records', records });
+    let bytes = 0;
+    for (const r of records) bytes += r.length;
+    const done = this.enqueue({ kind: 'records', records });
+    this.pendingAppends++;
+    this.pendingBytes += bytes;
+    const settled = () => {
+      this.pendingAppends--;
+      this.pendingBytes -= bytes;
+    };
+    done.then(settled, settled);
+    return done;
   }
 
   /** Seals the current segment: appends made after this call go to the next one. Resolves once sealed. */

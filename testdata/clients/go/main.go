@@ -9,6 +9,7 @@
 //	RUN_SECONDS     how long to generate load (default 7)
 //	UPLOAD_RATE_MS  SDK UploadRate in milliseconds (default 2000)
 //	HOSTNAME_TAG    value of the static "hostname" tag (default "e2e-host")
+//	BASIC_AUTH_USER, BASIC_AUTH_PASSWORD, TENANT_ID  credentials and X-Scope-OrgID (default none)
 //
 // On exit it prints one JSON line to stdout describing what it did.
 package main
@@ -52,7 +53,9 @@ type stderrLogger struct{}
 
 func (stderrLogger) Infof(a string, b ...interface{})  { fmt.Fprintf(os.Stderr, "[info] "+a+"\n", b...) }
 func (stderrLogger) Debugf(a string, b ...interface{}) {}
-func (stderrLogger) Errorf(a string, b ...interface{}) { fmt.Fprintf(os.Stderr, "[error] "+a+"\n", b...) }
+func (stderrLogger) Errorf(a string, b ...interface{}) {
+	fmt.Fprintf(os.Stderr, "[error] "+a+"\n", b...)
+}
 
 // Sinks keep the compiler from optimising the work away.
 var (
@@ -155,11 +158,14 @@ func main() {
 	runtime.SetBlockProfileRate(5)
 
 	profiler, err := pyroscope.Start(pyroscope.Config{
-		ApplicationName: appName,
-		ServerAddress:   serverAddress,
-		Tags:            map[string]string{"hostname": hostname},
-		UploadRate:      uploadRate,
-		Logger:          stderrLogger{},
+		ApplicationName:   appName,
+		ServerAddress:     serverAddress,
+		Tags:              map[string]string{"hostname": hostname},
+		BasicAuthUser:     envOr("BASIC_AUTH_USER", ""),
+		BasicAuthPassword: envOr("BASIC_AUTH_PASSWORD", ""),
+		TenantID:          envOr("TENANT_ID", ""),
+		UploadRate:        uploadRate,
+		Logger:            stderrLogger{},
 		ProfileTypes: []pyroscope.ProfileType{
 			pyroscope.ProfileCPU,
 			pyroscope.ProfileAllocObjects,

@@ -49,6 +49,9 @@ Pyroscope.init({
   flushIntervalMs,
   wall: { collectCpuTime: true },
   heap: { samplingIntervalBytes: 32768 },
+  // Optional credentials: the Node SDK sends authToken as a Bearer token, and tenantID as X-Scope-OrgID.
+  authToken: process.env.AUTH_TOKEN || undefined,
+  tenantID: process.env.TENANT_ID || undefined,
 });
 Pyroscope.start();
 

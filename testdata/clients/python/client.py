@@ -51,6 +51,9 @@ def main():
         tags={"hostname": hostname, "env": "e2e"},
         upload_interval=upload_interval,
         enable_logging=os.environ.get("PYROSCOPE_LOG") == "1",
+        basic_auth_username=os.environ.get("BASIC_AUTH_USER", ""),
+        basic_auth_password=os.environ.get("BASIC_AUTH_PASSWORD", ""),
+        tenant_id=os.environ.get("TENANT_ID", ""),
     )
     deadline = time.monotonic() + run_seconds
     while time.monotonic() < deadline:

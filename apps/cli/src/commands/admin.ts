@@ -2,6 +2,7 @@ import { outputOption } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { type Client, ServerError } from '../http.js';
+import { keysCommand } from './keys.js';
 
 interface TenantReport {
   tenant: string;
@@ -112,15 +113,33 @@ async function adminCall(
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'storage report, run retention now, delete a service',
-  usage: 'emberscope admin storage|retention|delete-service NAME [options]',
+  summary: 'storage report, run retention now, delete a service, manage API keys',
+  usage: 'emberscope admin storage|retention|delete-service NAME|keys create|list|revoke ID [options]',
   description: `Administration of an Emberscope server:
   storage               data on disk, blocks, WAL, oldest and newest profile, retention (GET /api/v1/status/storage)
   retention             apply the retention policy now (POST /api/v1/admin/retention)
   delete-service NAME   delete every profile of a service (DELETE /api/v1/admin/services/NAME)
+  keys create --role ingest|read|admin [--tenant T] [--description TEXT]
+                        create an API key and print it alone on stdout (shown only once); --tenant binds
+                        it to one tenant
+  keys list             list keys (id, role, tenant, created, description; never the secrets)
+  keys revoke ID        revoke a key; a running server refuses it from its next request
+  The keys operations work offline on a data directory with --data-dir DIR (no server needed, e.g. to
+  create the first admin key), or against a running server with --url and an admin key (--api-key).
 A server without the endpoint (Grafana Pyroscope, or an Emberscope that does not offer it yet) is
 reported as "not supported by this server" with exit code 1.`,
-  options: [{ name: 'yes', kind: 'boolean', help: 'delete-service: confirm the deletion' }, outputOption],
+  options: [
+    { name: 'yes', kind: 'boolean', help: 'delete-service: confirm the deletion' },
+    { name: 'role', kind: 'string', value: 'ROLE', help: 'keys create: ingest, read or admin' },
+    { name: 'description', kind: 'string', value: 'TEXT', help: 'keys create: what the key is for' },
+    {
+      name: 'data-dir',
+      kind: 'string',
+      value: 'DIR',
+      help: 'keys: manage the keys of this data directory directly instead of through --url',
+    },
+    outputOption,
+  ],
   async run(args, client) {
     const [op, ...rest] = args.positionals;
     const json = args.choice('output', ['text', 'json'] as const) === 'json';
@@ -142,11 +161,13 @@ reported as "not supported by this server" with exit code 1.`,
           json,
         );
       }
+      case 'keys':
+        return keysCommand(rest, args, client, json);
       case undefined:
-        throw new UsageError('say which operation: storage, retention or delete-service NAME');
+        throw new UsageError('say which operation: storage, retention, delete-service NAME or keys');
       default:
         throw new UsageError(
-          `unknown admin operation ${JSON.stringify(op)}: use storage, retention or delete-service NAME`,
+          `unknown admin operation ${JSON.stringify(op)}: use storage, retention, delete-service NAME or keys`,
         );
     }
   },

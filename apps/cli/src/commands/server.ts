@@ -21,6 +21,11 @@ export async function runServerCommand(args: string[]): Promise<number> {
   try {
     server = await startServer(config, log);
   } catch (err) {
+    // Mistakes found at start (TLS files, contradicting limits) read like flag errors.
+    if (err instanceof ConfigError) {
+      console.error(`emberscope server: ${err.message}`);
+      return 2;
+    }
     log.fatal({ err }, 'cannot start server');
     return 1;
   }

@@ -10,9 +10,10 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
   const { config, storage } = ctx;
 
   for (const route of ['/ingest', '/pyroscope/ingest']) {
-    app.post(route, async (request, reply) => {
+    app.post(route, { config: { access: 'ingest' } }, async (request, reply) => {
       try {
         const tenant = ctx.tenantOf(request);
+        await ctx.shedding.admitWrite();
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         ctx.rateLimiter.take(tenant, raw.length);
         const body = await decodeContentEncoding(
@@ -42,6 +43,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
     {
       async push(req, { request }) {
         const tenant = ctx.tenantOf(request);
+        await ctx.shedding.admitWrite();
         const bytes = Buffer.isBuffer(request.body) ? request.body.length : 0;
         ctx.rateLimiter.take(tenant, bytes);
         const profiles = ingestPush(
@@ -57,5 +59,6 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     ctx.connectOptions,
+    'ingest',
   );
 }

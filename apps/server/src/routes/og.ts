@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ogName, ogSuffixes, resolveOgSuffix, splitOgName } from '../og-names.js';
 import { metadataRange, type ProfileQuery } from '../query.js';
+import { STANDALONE_PAGE_CSP } from '../security-headers.js';
 import { badRequest, maxNodesParam, negativeValuesAreBadRequests, param, timeRange } from './render.js';
 
 const SpyLabel = 'pyroscope_spy';
@@ -141,7 +142,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
     };
   };
 
-  app.get('/render', async (request, reply) => {
+  app.get('/render', { config: { access: 'read' } }, async (request, reply) => {
     const format = param(request, 'format') || 'json';
     if (!['json', 'pprof', 'collapsed', 'html'].includes(format))
       throw badRequest(`unknown format ${JSON.stringify(format)}: use json, pprof, collapsed or html`);
@@ -167,6 +168,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
         ]);
         return reply
           .type('text/html; charset=utf-8')
+          .header('content-security-policy', STANDALONE_PAGE_CSP)
           .send(renderHtml(toFlamebearer(fg), htmlOptions(selection.appName, metadata)));
       }
     }
@@ -188,7 +190,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
     };
   });
 
-  app.get('/render-diff', async (request, reply) => {
+  app.get('/render-diff', { config: { access: 'read' } }, async (request, reply) => {
     const format = param(request, 'format') || 'json';
     if (format !== 'json' && format !== 'html')
       throw badRequest(`unknown format ${JSON.stringify(format)}: use json or html`);
@@ -224,6 +226,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
         renderHtml(toFlamebearer(fg), htmlOptions(`${role}: ${s.selection.text}`, metadata));
       return reply
         .type('text/html; charset=utf-8')
+        .header('content-security-policy', STANDALONE_PAGE_CSP)
         .send(diffPage(page(left, l, 'Baseline'), page(right, r, 'Comparison'), left, right));
     }
 
@@ -299,7 +302,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
     return [...apps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
-  app.get('/labels', async (request) => {
+  app.get('/labels', { config: { access: 'read' } }, async (request) => {
     const tenant = ctx.tenantOf(request);
     const matchers = await optionalQueryMatchers(request, tenant);
     if (matchers === null) return [LabelName.MetricName];
@@ -309,7 +312,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
     return [LabelName.MetricName, ...tags];
   });
 
-  app.get('/label-values', async (request) => {
+  app.get('/label-values', { config: { access: 'read' } }, async (request) => {
     const label = param(request, 'label');
     if (!label) throw badRequest('the label parameter is required');
     const tenant = ctx.tenantOf(request);
@@ -321,7 +324,7 @@ export function registerOgRoutes(app: FastifyInstance, ctx: ServerContext): void
     return storage.labelValues(tenant, label, matchers, range);
   });
 
-  app.get('/api/apps', async (request) => {
+  app.get('/api/apps', { config: { access: 'read' } }, async (request) => {
     const apps = await applications(ctx.tenantOf(request), [], allTime);
     return apps.map((a) => {
       const { units, sampleRate } = flamebearerMetadata(a.profileTypeId);

@@ -209,6 +209,7 @@ export function registerQuerierRoutes(app: FastifyInstance, ctx: ServerContext):
       },
     },
     ctx.connectOptions,
+    'read',
   );
 }
 

@@ -36,7 +36,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: ServerContext): 
     );
   };
 
-  app.get('/pyroscope/render', async (request, reply) => {
+  app.get('/pyroscope/render', { config: { access: 'read' } }, async (request, reply) => {
     const q = profileQuery(request, 'query', 'from', 'until');
     const format = param(request, 'format') ?? 'json';
     if (format === 'dot') {
@@ -81,7 +81,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: ServerContext): 
     return profileOf(fg, t);
   });
 
-  app.get('/pyroscope/render-diff', async (request) => {
+  app.get('/pyroscope/render-diff', { config: { access: 'read' } }, async (request) => {
     const left = profileQuery(request, 'leftQuery', 'leftFrom', 'leftUntil');
     const right = profileQuery(request, 'rightQuery', 'rightFrom', 'rightUntil');
     const fg = await negativeValuesAreBadRequests(query.diff(left, right, maxNodesParam(request)));
@@ -97,7 +97,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: ServerContext): 
     };
   });
 
-  app.get('/pyroscope/label-values', async (request) => {
+  app.get('/pyroscope/label-values', { config: { access: 'read' } }, async (request) => {
     const label = requiredParam(request, 'label');
     const tenant = ctx.tenantOf(request);
     // Pyroscope reads no time range here; all data is searched.
@@ -106,7 +106,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: ServerContext): 
     return ctx.storage.labelValues(tenant, label, [], range);
   });
 
-  app.get('/api/v1/functions', async (request) => {
+  app.get('/api/v1/functions', { config: { access: 'read' } }, async (request) => {
     const q = profileQuery(request, 'query', 'from', 'until');
     const sort = param(request, 'sort') ?? 'self';
     if (sort !== 'self' && sort !== 'total')
@@ -115,7 +115,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: ServerContext): 
     return { ...table, metadata: flamebearerMetadata(q.profileTypeId) };
   });
 
-  app.get('/api/v1/diff-table', async (request) => {
+  app.get('/api/v1/diff-table', { config: { access: 'read' } }, async (request) => {
     const left = profileQuery(request, 'leftQuery', 'leftFrom', 'leftUntil');
     const right = profileQuery(request, 'rightQuery', 'rightFrom', 'rightUntil');
     if (left.profileTypeId !== right.profileTypeId)

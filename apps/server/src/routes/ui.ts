@@ -39,9 +39,10 @@ export function registerUiRoutes(app: FastifyInstance, root: string = UI_DIST): 
     // index.html names the current asset hashes, so it must never be cached.
     return reply.type(TYPES['.html']).header('cache-control', 'no-cache').send(html);
   };
-  for (const page of UI_PAGES) app.get(page, async (_request, reply) => sendIndex(reply));
+  for (const page of UI_PAGES)
+    app.get(page, { config: { access: 'public' } }, async (_request, reply) => sendIndex(reply));
 
-  app.get('/assets/*', async (request, reply) => {
+  app.get('/assets/*', { config: { access: 'public' } }, async (request, reply) => {
     const rel = (request.params as { '*': string })['*'];
     const file = path.resolve(root, 'assets', rel);
     // No escaping the assets directory (`..`, encoded or not).

@@ -23,6 +23,7 @@ export function createScrapeManager(ctx: ServerContext): ScrapeManager {
   return new ScrapeManager(
     config.scrape_configs ?? [],
     async (tenant, series, bytes) => {
+      await ctx.shedding.admitWrite();
       const profiles = ingestPush(series, ctx.ingestContext(tenant));
       await storage.append(profiles);
       ctx.countIngested(tenant, 'scrape', bytes, profiles);

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openEmbeddedStorage } from '../src/index.js';
+import { WalWriter } from '../src/wal.js';
+import { removeTempDirs, request, tempDir } from './helpers.js';
+
+afterEach(removeTempDirs);
+
+describe('WAL backlog (what the server sheds load on when the disk is slow)', () => {
+  it('counts appends from the call until they are durable, then drops to zero', async () => {
+    const s = await openEmbeddedStorage({ dataDir: await tempDir() });
+    try {
+      expect(s.walBacklog()).toEqual({ appends: 0, bytes: 0 });
+      // append() queues its WAL write synchronously: three calls in one tick are all pending.
+      const writes = [1, 2, 3].map((i) =>
+        s.append([request({ timeMs: 1000 * i, samples: { 'main;a': i } })]),
+      );
+      const pending = s.walBacklog();
+      expect(pending.appends).toBe(3);
+      expect(pending.bytes).toBeGreaterThan(3 * 8);
+      await Promise.all(writes);
+      expect(s.walBacklog()).toEqual({ appends: 0, bytes: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('counts the bytes of every record of one append', async () => {
+    const dir = await tempDir();
+    const wal = await WalWriter.create(dir, 1, false, new Map());
+    const done = wal.append([new Uint8Array(10), new Uint8Array(32)]);
+    expect(wal.backlog).toEqual({ appends: 1, bytes: 42 });
+    await done;
+    expect(wal.backlog).toEqual({ appends: 0, bytes: 0 });
+    await wal.close();
+  });
+
+  it('releases appends whose write failed', async () => {
+    const dir = await tempDir();
+    const wal = await WalWriter.create(dir, 1, false, new Map());
+    // Close the segment file under the writer: the next write fails with EBADF.
+    await (wal as unknown as { file: { close(): Promise<void> } }).file.close();
+    const failed = wal.append([new Uint8Array(16)]);
+    expect(wal.backlog).toEqual({ appends: 1, bytes: 16 });
+    await expect(failed).rejects.toThrow();
+    expect(wal.backlog).toEqual({ appends: 0, bytes: 0 });
+  });
+});
