@@ -146,6 +146,12 @@ try {
       }
       if (url.pathname === '/pyroscope/render')
         return route.fulfill({ body, contentType: 'application/json' });
+      // Any other API route is one this stand-in server does not have (auth is off, as whoami 404 says).
+      if (url.pathname.startsWith('/api/'))
+        return route.fulfill({
+          status: 404,
+          json: { code: 'not_found', message: 'not served by the bench' },
+        });
       const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
       const type = file.endsWith('.js')
         ? 'text/javascript'

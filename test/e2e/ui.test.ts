@@ -78,12 +78,29 @@ async function shot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+
 const param = (page: Page, name: string) => new URL(page.url()).searchParams.get(name);
 
 /** Waits until the flame graph has painted a profile (the status line reports its node count). */
 async function waitForGraph(page: Page): Promise<void> {
   await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')");
   await page.waitForSelector('.tt-body .tt-row');
+}
+
+/** Waits until the comparison view has painted both flame graphs (the status line counts their nodes). */
+async function waitForComparison(page: Page): Promise<void> {
+  await page.waitForFunction(
+    "/^Baseline \\d+ nodes? · comparison \\d+ nodes?$/.test(document.querySelector('#status')?.textContent ?? '')",
+  );
+  await page.waitForSelector('#split-panes:not([hidden]) .split-baseline canvas');
+  await page.waitForSelector('#comparison-side .side-total:has-text("total")');
+}
+
+/** Waits until the diff view has its diff flame graph and its table. */
+async function waitForDiff(page: Page): Promise<void> {
+  await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
+  await page.waitForSelector('.dt-body .dt-row');
 }
 
 beforeAll(async () => {
@@ -229,7 +246,7 @@ describe('web UI, single view', () => {
     expect(await page.locator('.chip').count()).toBe(2);
 
     // Brush the timeline: from/until become the absolute selected range.
-    const tl = (await page.locator('.timeline canvas').boundingBox())!;
+    const tl = (await page.locator('.single-timeline canvas').boundingBox())!;
     await page.mouse.move(tl.x + tl.width * 0.5, tl.y + 60);
     await page.mouse.down();
     await page.mouse.move(tl.x + tl.width * 0.7, tl.y + 60, { steps: 5 });
@@ -286,47 +303,315 @@ describe('web UI, single view', () => {
     const pprof = Profile.decode(gunzipSync(readFileSync(pprofFile)));
     const names = pprof.function.map((f) => String(pprof.stringTable.strings[Number(f.name)]));
     expect(names).toContain('github.com/acme/shop/checkout.Handle');
-    const html = await page.locator('#export-html').getAttribute('href');
-    const page2 = await fetch(`${server.url}${html}`);
-    expect(page2.status).toBe(200);
-    expect(await page2.text()).toMatch(/<html/i);
+    // The standalone HTML is fetched with the page's credentials (a link could not send them) and downloaded.
+    await page.click('#export');
+    const [htmlDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-html')]);
+    const htmlFile = path.join(ARTIFACTS, 'export-flamegraph.html');
+    await htmlDownload.saveAs(htmlFile);
+    expect(readFileSync(htmlFile, 'utf8')).toMatch(/<html/i);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   });
 
-  it('diffs against the same range an hour before', async () => {
+  it('compares two sides with their own selectors and ranges on one timeline, and restores them on reload', async () => {
     const page = await openPage(`${server.url}/?from=now-1h&until=now`);
+    const renders: URL[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/pyroscope/render?')) renders.push(new URL(r.url()));
+    });
     await waitForGraph(page);
-    await page.selectOption('#compare', '1h');
-    await expect.poll(() => param(page, 'compare')).toBe('1h');
-    await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
+    // Entering the comparison keeps the view's range as the comparison side, the hour before as baseline.
+    await page.click('#nav-comparison');
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/comparison');
+    expect(param(page, 'leftFrom')).toBe('now-2h');
+    expect(param(page, 'leftUntil')).toBe('now-1h');
+    await waitForComparison(page);
+    expect(await page.getAttribute('#preset-1h', 'aria-pressed')).toBe('true');
+    // Each side was fetched over its own range.
+    const lastRange = (sel: (u: URL) => boolean) => {
+      const u = renders.filter(sel).at(-1)!;
+      return [Number(u.searchParams.get('from')), Number(u.searchParams.get('until'))];
+    };
+    const now = Date.now();
+    const [lf, lu] = lastRange((u) => Number(u.searchParams.get('until')) < now - 50 * 60_000);
+    const [rf, ru] = lastRange((u) => Number(u.searchParams.get('until')) > now - 60_000);
+    expect(lu - lf).toBe(3600_000);
+    expect(ru - rf).toBe(3600_000);
+    expect(rf - lf).toBe(3600_000);
+    // Baseline (3 profiles, checkout 3× dearer) and comparison (8 profiles) differ.
+    const totals = async () => [
+      await page.locator('#baseline-side .side-total').textContent(),
+      await page.locator('#comparison-side .side-total').textContent(),
+    ];
+    const [baseTotal, compTotal] = await totals();
+    expect(baseTotal).toMatch(/total \d/);
+    expect(baseTotal).not.toBe(compTotal);
+
+    // Brush a new baseline on the shared timeline: 80 to 60 minutes ago.
+    const dbg = async () =>
+      (await page.evaluate('window.emberscope.compare()')) as {
+        window: { fromMs: number; untilMs: number };
+        resolved: Record<'left' | 'right', { fromMs: number; untilMs: number }>;
+      };
+    const tl = (await page.locator('#compare-timeline .timeline canvas').boundingBox())!;
+    const xOf = (w: { fromMs: number; untilMs: number }, t: number) =>
+      tl.x + 64 + ((t - w.fromMs) / (w.untilMs - w.fromMs)) * (tl.width - 76);
+    let d = await dbg();
+    await page.click('#brush-left');
+    await page.mouse.move(xOf(d.window, Date.now() - 80 * 60_000), tl.y + 70);
+    await page.mouse.down();
+    await page.mouse.move(xOf(d.window, Date.now() - 60 * 60_000), tl.y + 70, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => param(page, 'leftFrom')).toMatch(/^\d+$/);
+    const brushed = [Number(param(page, 'leftFrom')), Number(param(page, 'leftUntil'))];
+    expect(Math.abs(brushed[0] - (Date.now() - 80 * 60_000))).toBeLessThan(3 * 60_000);
+    expect(Math.abs(brushed[1] - (Date.now() - 60 * 60_000))).toBeLessThan(3 * 60_000);
+    expect(param(page, 'from')).toBe('now-1h'); // the comparison side is untouched
+    expect(await page.getAttribute('#preset-1h', 'aria-pressed')).toBe('false');
+    await waitForComparison(page);
+
+    // Move the comparison selection by its handle bar (the top of the band): it keeps its width.
+    d = await dbg();
+    const mid = (d.resolved.right.fromMs + d.resolved.right.untilMs) / 2;
+    await page.mouse.move(xOf(d.window, mid), tl.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(xOf(d.window, mid - 10 * 60_000), tl.y + 30, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => param(page, 'from')).toMatch(/^\d+$/);
+    expect(Number(param(page, 'until')) - Number(param(page, 'from'))).toBe(3600_000);
+    await waitForComparison(page);
+
+    // The baseline gets its own label selector; the comparison keeps the service's.
+    await page.fill('#baseline-selector', `{service_name="${APP}", region="eu"}`);
+    await page.press('#baseline-selector', 'Enter');
+    await expect.poll(() => param(page, 'leftQuery')).toBe(`${CPU}{service_name="${APP}", region="eu"}`);
+    expect(param(page, 'query')).toBe(`${CPU}{service_name="${APP}"}`);
+    await waitForComparison(page);
+
+    // One search box highlights in both flame graphs.
+    await page.fill('#search', 'checkout');
+    await page.waitForFunction(
+      "/% of baseline · .*% of comparison matched/.test(document.querySelector('#search-info')?.textContent ?? '')",
+    );
+    const info = (await page.locator('#search-info').textContent()) ?? '';
+    for (const pct of info.match(/[\d.]+%/g) ?? []) expect(Number.parseFloat(pct)).toBeGreaterThan(0);
+    // Clicking a frame zooms both sides to the same call path (net/http.(*conn).serve, depth 4); Esc steps back.
+    const pane = (await page.locator('.split-comparison .flame-overlay').boundingBox())!;
+    await page.mouse.click(pane.x + pane.width * 0.5, pane.y + 20 * 4 + 10);
+    await page.mouse.move(pane.x + 5, pane.y - 80);
+    const zoomed = async () =>
+      (await page.evaluate(
+        '[...document.querySelectorAll(".split-panes .flame-base")].map((c) => c.parentElement.dataset.zoomed)',
+      )) as string[];
+    await expect.poll(zoomed).toEqual(['net/http.(*conn).serve', 'net/http.(*conn).serve']);
+    await shot(page, '11-comparison');
+    await page.keyboard.press('Escape');
+    await expect.poll(zoomed).toEqual(['', '']);
+
+    // "Compare with 24 h prior": the baseline is the comparison range a day earlier.
+    await page.click('#preset-24h');
+    await expect.poll(() => param(page, 'leftFrom')).toBe(String(Number(param(page, 'from')) - 86400_000));
+    expect(param(page, 'leftUntil')).toBe(String(Number(param(page, 'until')) - 86400_000));
+    expect(await page.getAttribute('#preset-24h', 'aria-pressed')).toBe('true');
+    await waitForComparison(page);
+
+    // A reload restores both sides, their ranges and the search.
+    const url = page.url();
+    const before = await dbg();
+    await page.reload();
+    await waitForComparison(page);
+    expect(page.url()).toBe(url);
+    expect(await page.inputValue('#baseline-selector')).toBe(`{service_name="${APP}", region="eu"}`);
+    expect(await page.inputValue('#comparison-selector')).toBe(`{service_name="${APP}"}`);
+    expect(await page.inputValue('#search')).toBe('checkout');
+    expect((await dbg()).resolved).toEqual(before.resolved);
+    expect(await page.getAttribute('#preset-24h', 'aria-pressed')).toBe('true');
+    // Back to the single view: the comparison side's query and range.
+    await page.click('#nav-single');
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/');
+    await waitForGraph(page);
+    expect(param(page, 'leftFrom')).toBeNull();
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+
+    const dark = await openPage(
+      `${server.url}/comparison?from=now-1h&until=now&leftFrom=now-2h&leftUntil=now-1h&search=checkout`,
+      'dark',
+    );
+    await waitForComparison(dark);
+    await shot(dark, '11-comparison-dark');
+    await dark.close();
+  });
+
+  it('diffs two ranges: diff flame graph and a sortable diff table from /api/v1/diff-table', async () => {
+    const url = `${server.url}/diff?from=now-1h&until=now&leftFrom=now-2h&leftUntil=now-1h`;
+    const page = await openPage(url);
+    await waitForDiff(page);
     expect(await page.locator('.main-flame').isHidden()).toBe(true);
+    // The table has every function the server compared.
+    const query = `${CPU}{service_name="${APP}"}`;
+    const q = new URLSearchParams({
+      leftQuery: query,
+      leftFrom: 'now-2h',
+      leftUntil: 'now-1h',
+      rightQuery: query,
+      rightFrom: 'now-1h',
+      rightUntil: 'now',
+    });
+    const expected = (await (await fetch(`${server.url}/api/v1/diff-table?${q}`)).json()) as {
+      count: number;
+      rows: Array<{ name: string; change: number }>;
+    };
+    expect(await page.locator('#diff-table-caption').textContent()).toMatch(
+      new RegExp(`^${expected.count} functions · shares of each side's total`),
+    );
+    // Default order: the biggest gain in share first (Δ, descending), as the server's numbers say.
+    const column = async (cls: string) => page.locator(`.dt-body .dt-row:visible .${cls}`).allTextContents();
+    const names = await column('dt-name');
+    const byDelta = [...expected.rows].sort((a, b) => b.change - a.change || (a.name < b.name ? -1 : 1));
+    expect(names.slice(0, 5)).toEqual(byDelta.slice(0, 5).map((r) => r.name));
+    const pp = (await column('dt-delta')).map((t) => Number.parseFloat(t.replace('−', '-')));
+    for (let i = 1; i < pp.length; i++) expect(pp[i]).toBeLessThanOrEqual(pp[i - 1]);
+    expect(names[0]).toMatch(/search\./); // search got 3× dearer relative to the baseline
+
+    // Sort by the relative change, both ways.
+    await page.click('.dt-header [data-sort="change"]');
+    await expect.poll(() => param(page, 'diffSort')).toBe('change');
+    expect(await page.getAttribute('.dt-header [data-sort="change"]', 'aria-sort')).toBe('descending');
+    const rel = (t: string) =>
+      t === 'new' ? Number.POSITIVE_INFINITY : Number.parseFloat(t.replace('−', '-'));
+    let changes = (await column('dt-change')).map(rel);
+    for (let i = 1; i < changes.length; i++) expect(changes[i]).toBeLessThanOrEqual(changes[i - 1]);
+    await page.click('.dt-header [data-sort="change"]');
+    await expect.poll(() => param(page, 'diffSort')).toBe('change:asc');
+    changes = (await column('dt-change')).map(rel);
+    for (let i = 1; i < changes.length; i++) expect(changes[i]).toBeGreaterThanOrEqual(changes[i - 1]);
+    expect(await page.locator('.dt-body .dt-row:visible .dt-name').first().textContent()).toMatch(
+      /checkout\./,
+    );
+    expect(await page.locator('.dt-body .dt-row:visible .dt-change').first().getAttribute('class')).toContain(
+      'shrank',
+    );
+
+    // The diff flame graph's tooltip shows both sides and the change.
     const box = (await page.locator('.diff-flame .flame-overlay').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + 20 * 6 + 10);
     await page.waitForSelector('#tooltip:not([hidden])');
     expect(await page.locator('#tooltip').textContent()).toMatch(/Baseline.*Comparison.*Change/s);
-    await shot(page, '11-diff');
+    await page.mouse.move(box.x + 5, box.y - 80);
+    await shot(page, '12-diff-table');
+
+    // A row click searches that function: the graph highlights it and the table keeps that row.
+    const first = (await page.locator('.dt-body .dt-row:visible .dt-name').first().textContent())!;
+    await page.locator('.dt-body .dt-row:visible').first().click();
+    await expect.poll(() => param(page, 'search')).toBe(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+    expect(await page.locator('.dt-body .dt-row:visible').count()).toBe(1);
+    expect(await page.locator('.dt-body .dt-row.selected').count()).toBe(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'search')).toBeNull();
+    expect(await page.locator('.dt-body .dt-row:visible').count()).toBeGreaterThan(1);
+
+    // Absolute values: the table is asked again without normalization.
     await page.check('#absolute');
     await expect.poll(() => param(page, 'absolute')).toBe('1');
+    await page.waitForSelector('#diff-table-caption:has-text("absolute values")');
+    expect((await column('dt-delta')).join(' ')).not.toContain('pp');
     await page.reload();
-    await page.waitForSelector('#diff:not([hidden]) .diff-legend .legend-swatch');
-    expect(await page.locator('#compare').inputValue()).toBe('1h');
-    // Side by side, with a linked search.
-    await page.check('#split');
-    await expect.poll(() => param(page, 'split')).toBe('1');
-    await page.fill('#search', 'checkout');
-    await expect.poll(() => param(page, 'search')).toBe('checkout');
-    await page.waitForSelector('#split-panes:not([hidden]) .split-baseline canvas');
-    await page.waitForFunction(
-      "/Baseline ·/.test(document.querySelector('#split-panes')?.textContent ?? '')",
-    );
-    await shot(page, '12-side-by-side');
-    await page.uncheck('#split');
-    await page.click('#diff-close');
-    await expect.poll(() => param(page, 'compare')).toBeNull();
-    expect(await page.locator('.main-flame').isVisible()).toBe(true);
+    await waitForDiff(page);
+    expect(await page.isChecked('#absolute')).toBe(true);
+    expect(await page.getAttribute('.dt-header [data-sort="change"]', 'aria-sort')).toBe('ascending');
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
+
+    // Links from before the comparison view (compare=1h) open the diff against the hour before.
+    const legacy = await openPage(`${server.url}/?from=now-1h&until=now&compare=1h`, 'dark');
+    await waitForDiff(legacy);
+    expect(new URL(legacy.url()).pathname).toBe('/diff');
+    expect(param(legacy, 'leftFrom')).toBe('now-2h');
+    await shot(legacy, '12-diff-table-dark');
+    await legacy.close();
+  });
+
+  it('keyboard shortcuts: / search, Esc back and clear, r reset, t table, b bottom-up, ? help', async () => {
+    const page = await openPage(`${server.url}/?from=now-1h&until=now`);
+    await waitForGraph(page);
+    // `/` focuses the search; letters typed there are text, not shortcuts.
+    await page.keyboard.press('/');
+    expect(await page.evaluate('document.activeElement.id')).toBe('search');
+    await page.keyboard.type('tbr');
+    await expect.poll(() => param(page, 'search')).toBe('tbr');
+    expect(param(page, 'view')).toBeNull();
+    expect(param(page, 'bottomUp')).toBeNull();
+    // Esc in the search box clears it, a second Esc leaves it.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'search')).toBeNull();
+    expect(await page.inputValue('#search')).toBe('');
+    expect(await page.evaluate('document.activeElement.id')).toBe('search');
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('BODY');
+
+    // Zoom twice; Esc goes back one step; r resets. (The breadcrumb appears on zoom: the graph moves down.)
+    const graph = () => page.locator('.main-flame .flame-overlay').boundingBox() as Promise<Box>;
+    let box = await graph();
+    await page.mouse.click(box.x + box.width * 0.3, box.y + 20 * 4 + 10);
+    await expect.poll(() => param(page, 'focus')?.split('\u241f').length).toBe(4);
+    await page.waitForSelector('#breadcrumb:not([hidden])');
+    box = await graph();
+    await page.mouse.click(box.x + box.width * 0.3, box.y + 20 * 6 + 10);
+    await expect.poll(() => param(page, 'focus')?.split('\u241f').length).toBe(6);
+    await page.mouse.move(box.x + 5, box.y - 40);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'focus')?.split('\u241f').length).toBe(4);
+    await page.keyboard.press('r');
+    await expect.poll(() => param(page, 'focus')).toBeNull();
+
+    // Esc with no zoom clears the search.
+    await page.fill('#search', 'json');
+    await expect.poll(() => param(page, 'search')).toBe('json');
+    await page.locator('#search').blur();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => param(page, 'search')).toBeNull();
+
+    // t hides and shows the table; b toggles bottom-up.
+    await page.keyboard.press('t');
+    await expect.poll(() => param(page, 'view')).toBe('graph');
+    expect(await page.locator('.top-table').isHidden()).toBe(true);
+    await page.keyboard.press('t');
+    await expect.poll(() => param(page, 'view')).toBeNull();
+    expect(await page.locator('.top-table').isVisible()).toBe(true);
+    await page.keyboard.press('b');
+    await expect.poll(() => param(page, 'bottomUp')).toBe('1');
+    expect(await page.isChecked('#bottom-up')).toBe(true);
+    await page.keyboard.press('b');
+    await expect.poll(() => param(page, 'bottomUp')).toBeNull();
+
+    // ? lists the shortcuts; Esc closes the list (and does nothing else).
+    await page.keyboard.press('?');
+    await page.waitForSelector('#shortcuts[open]');
+    expect(await page.locator('#shortcuts tr').count()).toBe(6);
+    expect(await page.locator('#shortcuts').textContent()).toMatch(/Reset the zoom.*table.*bottom-up/s);
+    await shot(page, '15-shortcuts');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('#shortcuts[open]').count()).toBe(0);
+    expect(param(page, 'view')).toBeNull();
+
+    // In the diff view, t toggles the diff table.
+    await page.goto(`${server.url}/diff?from=now-1h&until=now&leftFrom=now-2h&leftUntil=now-1h`);
+    await waitForDiff(page);
+    await page.keyboard.press('t');
+    await expect.poll(() => param(page, 'view')).toBe('graph');
+    expect(await page.locator('#diff-table').isHidden()).toBe(true);
+    await page.keyboard.press('t');
+    expect(await page.locator('#diff-table').isVisible()).toBe(true);
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await page.close();
+
+    const dark = await openPage(`${server.url}/?from=now-1h&until=now`, 'dark');
+    await waitForGraph(dark);
+    await dark.keyboard.press('?');
+    await dark.waitForSelector('#shortcuts[open]');
+    await shot(dark, '15-shortcuts-dark');
+    await dark.close();
   });
 
   it('views dropped files locally (ad-hoc mode): collapsed text and a gzipped pprof', async () => {
@@ -342,7 +627,7 @@ describe('web UI, single view', () => {
     await page.waitForFunction("/^6 nodes/.test(document.querySelector('#status')?.textContent ?? '')");
     expect(await page.locator('.tt-body .tt-row:visible .fn').first().textContent()).toBe('json.Marshal');
     expect(await page.locator('.tt-body .tt-row:visible .tt-self .v').first().textContent()).toBe('70');
-    expect(await page.locator('.timeline-card').isHidden()).toBe(true);
+    expect(await page.locator('.single-timeline').isHidden()).toBe(true);
     await shot(page, '13-adhoc-collapsed');
     const pprof = gzipSync(cpuProfile({ 'main;work;crypto/sha256.block': 5, 'main;idle': 1 }));
     await page.setInputFiles('#file-input', {

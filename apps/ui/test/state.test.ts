@@ -6,12 +6,21 @@ import { compileSearch, exactSearch, matchedTicks, matchNames } from '../src/sea
 import { parseSelector, printSelector, splitQuery, withService } from '../src/selector.js';
 import { functionTable, sortRows } from '../src/table-data.js';
 import { resolveTime, stepSeconds } from '../src/time.js';
-import { DEFAULT_STATE, fromSearchParams, toSearchParams, type ViewState } from '../src/url-state.js';
+import {
+  DEFAULT_STATE,
+  fromSearchParams,
+  leftQueryOf,
+  pageOf,
+  pagePath,
+  toSearchParams,
+  type ViewState,
+} from '../src/url-state.js';
 import { EXAMPLE } from './fixtures.js';
 
 describe('URL state', () => {
-  it('round-trips every field through the query string', () => {
+  it('round-trips every field through the query string and the path', () => {
     const s: ViewState = {
+      page: 'diff',
       query: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="shop", region=~"eu-.*"}',
       from: '1700000000000',
       until: '1700003600000',
@@ -24,19 +33,86 @@ describe('URL state', () => {
       bottomUp: true,
       maxNodes: 32768,
       sandwich: 'encoding/json.Marshal',
-      compare: '24h',
+      leftQuery: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="shop", version="1.2"}',
+      leftFrom: 'now-25h',
+      leftUntil: 'now-24h',
+      windowFrom: '1699990000000',
+      windowUntil: '1700003600000',
       absolute: true,
+      diffSort: 'change',
+      diffSortDesc: false,
       utc: true,
-      split: true,
       explore: 'region',
     };
     const url = `?${toSearchParams(s)}`;
-    expect(fromSearchParams(new URLSearchParams(url))).toEqual(s);
+    expect(pagePath(s.page)).toBe('/diff');
+    expect(fromSearchParams(new URLSearchParams(url), pagePath(s.page))).toEqual(s);
+    const comparison = { ...s, page: 'comparison' as const };
+    expect(fromSearchParams(new URLSearchParams(`?${toSearchParams(comparison)}`), '/comparison')).toEqual(
+      comparison,
+    );
   });
 
   it('uses defaults for absent or invalid parameters and keeps default URLs short', () => {
-    expect(fromSearchParams(new URLSearchParams('view=nope&maxNodes=-3'))).toEqual(DEFAULT_STATE);
+    expect(fromSearchParams(new URLSearchParams('view=nope&maxNodes=-3&diffSort=nope'))).toEqual(
+      DEFAULT_STATE,
+    );
     expect(toSearchParams(DEFAULT_STATE).toString()).toBe('from=now-1h&until=now');
+  });
+
+  it('keeps the key out of the URL: no state field can hold it', () => {
+    // The credentials live in web storage (src/auth.ts); the URL state has no field for them.
+    const params = toSearchParams({
+      ...DEFAULT_STATE,
+      page: 'diff',
+      leftFrom: 'now-2h',
+      leftUntil: 'now-1h',
+    });
+    for (const name of params.keys()) expect(name).not.toMatch(/key|token|auth|tenant|org/i);
+  });
+
+  it('reads the page from the path; the single view drops the comparison fields', () => {
+    expect(pageOf('/')).toBe('single');
+    expect(pageOf('/single')).toBe('single');
+    expect(pageOf('/comparison/')).toBe('comparison');
+    expect(pageOf('/diff')).toBe('diff');
+    const q = new URLSearchParams('leftFrom=now-2h&leftUntil=now-1h&windowFrom=1&windowUntil=2');
+    expect(fromSearchParams(q, '/')).toMatchObject({ page: 'single', leftFrom: '', windowFrom: '' });
+    expect(fromSearchParams(q, '/diff')).toMatchObject({
+      page: 'diff',
+      leftFrom: 'now-2h',
+      leftUntil: 'now-1h',
+    });
+    // The baseline query is left out while it equals the comparison's (both follow the service picker).
+    const same = { ...DEFAULT_STATE, page: 'diff' as const, query: 'a:b:c:d:e{}', leftQuery: 'a:b:c:d:e{}' };
+    expect(toSearchParams(same).has('leftQuery')).toBe(false);
+    expect(leftQueryOf({ ...same, leftQuery: '' })).toBe('a:b:c:d:e{}');
+  });
+
+  it("opens links from before the comparison view and Pyroscope's rightQuery/rightFrom/rightUntil", () => {
+    expect(fromSearchParams(new URLSearchParams('from=now-1h&until=now&compare=24h'), '/')).toMatchObject({
+      page: 'diff',
+      leftFrom: 'now-25h',
+      leftUntil: 'now-24h',
+    });
+    expect(
+      fromSearchParams(new URLSearchParams('from=now-1h&until=now&compare=1h&split=1'), '/'),
+    ).toMatchObject({
+      page: 'comparison',
+      leftFrom: 'now-2h',
+      leftUntil: 'now-1h',
+    });
+    const pyro = new URLSearchParams(
+      'rightQuery=q{}&rightFrom=now-30m&rightUntil=now&leftQuery=q{}&leftFrom=now-1h&leftUntil=now-30m',
+    );
+    expect(fromSearchParams(pyro, '/comparison')).toMatchObject({
+      query: 'q{}',
+      from: 'now-30m',
+      until: 'now',
+      leftQuery: '',
+      leftFrom: 'now-1h',
+      leftUntil: 'now-30m',
+    });
   });
 
   it('round-trips arbitrary searches and focus paths', () => {

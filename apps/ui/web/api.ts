@@ -1,39 +1,22 @@
 /**
  * The server's HTTP APIs, and only those: the UI never reads storage. Connect JSON for metadata and series
- * (times in ms, int64 as strings), `/pyroscope/render` for flame graphs (flamebearer JSON).
+ * (times in ms, int64 as strings), `/pyroscope/render` for flame graphs (flamebearer JSON). Every request goes
+ * through `apiFetch` (http.ts), which adds the credentials and turns error answers into `ApiError`s.
  */
 import type { Flamebearer } from '../src/flamebearer.js';
 import { parseTargets, type TargetHealth } from '../src/targets.js';
+import { ApiError, apiFetch } from './http.js';
 
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function check(res: Response): Promise<Response> {
-  if (res.ok) return res;
-  let message = `${res.status} ${res.statusText}`;
-  try {
-    const body = (await res.json()) as { message?: string };
-    if (body.message) message = body.message;
-  } catch {
-    // not JSON: keep the status line
-  }
-  throw new ApiError(message, res.status);
-}
+export { ApiError };
 
 async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(`/querier.v1.QuerierService/${method}`, {
+  const res = await apiFetch(`/querier.v1.QuerierService/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
     signal,
   });
-  return (await check(res)).json() as Promise<T>;
+  return res.json() as Promise<T>;
 }
 
 export interface Label {
@@ -113,7 +96,14 @@ export async function selectSeries(
 ): Promise<SeriesPoints> {
   const r = await connect<{ series?: Array<{ points?: Array<{ value?: number; timestamp: string }> }> }>(
     'SelectSeries',
-    { profileTypeID: profileTypeId, labelSelector: selector, start: startMs, end: endMs, step: stepSeconds },
+    {
+      profileTypeID: profileTypeId,
+      labelSelector: selector,
+      // int64 on the wire: whole milliseconds only.
+      start: Math.floor(startMs),
+      end: Math.ceil(endMs),
+      step: stepSeconds,
+    },
     signal,
   );
   // Without groupBy there is at most one series; sum defensively.
@@ -161,13 +151,13 @@ export interface SandwichResponse {
 
 /** Callers (root → function → its callers) and callees (root → function → its callees) of one function. */
 export async function sandwich(p: RenderParams, fn: string, signal?: AbortSignal): Promise<SandwichResponse> {
-  const res = await fetch(renderUrl(p, { sandwich: fn }), { signal });
-  return (await check(res)).json() as Promise<SandwichResponse>;
+  const res = await apiFetch(renderUrl(p, { sandwich: fn }), { signal });
+  return res.json() as Promise<SandwichResponse>;
 }
 
 export async function render(p: RenderParams, signal?: AbortSignal): Promise<RenderResponse> {
-  const res = await fetch(renderUrl(p), { signal });
-  return (await check(res)).json() as Promise<RenderResponse>;
+  const res = await apiFetch(renderUrl(p), { signal });
+  return res.json() as Promise<RenderResponse>;
 }
 
 /**
@@ -196,6 +186,12 @@ const OG_SUFFIX: Record<string, string> = {
   'block:delay': 'block_duration',
 };
 
+/** The standalone HTML page of a `htmlExportUrl`, fetched with the credentials (a plain link would not send them). */
+export async function htmlExport(url: string): Promise<Blob> {
+  const res = await apiFetch(url);
+  return res.blob();
+}
+
 /** The merged pprof of a query, from `SelectMergeProfile` over binary Connect, gzipped like a `.pb.gz`. */
 export async function mergedPprof(
   profileTypeId: string,
@@ -204,12 +200,12 @@ export async function mergedPprof(
   endMs: number,
   encode: (t: string, s: string, a: number, b: number) => Uint8Array,
 ): Promise<Blob> {
-  const res = await fetch('/querier.v1.QuerierService/SelectMergeProfile', {
+  const res = await apiFetch('/querier.v1.QuerierService/SelectMergeProfile', {
     method: 'POST',
     headers: { 'content-type': 'application/proto' },
     body: encode(profileTypeId, selector, startMs, endMs) as BodyInit,
   });
-  const raw = (await check(res)).body;
+  const raw = res.body;
   if (!raw) throw new ApiError('empty SelectMergeProfile answer', res.status);
   return new Response(raw.pipeThrough(new CompressionStream('gzip'))).blob();
 }
@@ -220,25 +216,50 @@ export interface DiffResponse {
   rightTicks: number;
 }
 
-/** The diff flame graph of one query over two ranges (left = baseline, right = comparison). */
+/** One side of a comparison: a query over a range. */
+export interface SideQuery {
+  query: string;
+  fromMs: number;
+  untilMs: number;
+}
+
+function sidesParams(left: SideQuery, right: SideQuery): URLSearchParams {
+  return new URLSearchParams({
+    leftQuery: left.query,
+    leftFrom: String(left.fromMs),
+    leftUntil: String(left.untilMs),
+    rightQuery: right.query,
+    rightFrom: String(right.fromMs),
+    rightUntil: String(right.untilMs),
+  });
+}
+
+/** The diff flame graph of two queries (left = baseline, right = comparison). */
 export async function renderDiff(
-  query: string,
-  left: { fromMs: number; untilMs: number },
-  right: { fromMs: number; untilMs: number },
+  left: SideQuery,
+  right: SideQuery,
   maxNodes: number,
   signal?: AbortSignal,
 ): Promise<DiffResponse> {
-  const q = new URLSearchParams({
-    leftQuery: query,
-    leftFrom: String(left.fromMs),
-    leftUntil: String(left.untilMs),
-    rightQuery: query,
-    rightFrom: String(right.fromMs),
-    rightUntil: String(right.untilMs),
-    maxNodes: String(maxNodes),
-  });
-  const res = await fetch(`/pyroscope/render-diff?${q}`, { signal });
-  return (await check(res)).json() as Promise<DiffResponse>;
+  const q = sidesParams(left, right);
+  q.set('maxNodes', String(maxNodes));
+  const res = await apiFetch(`/pyroscope/render-diff?${q}`, { signal });
+  return res.json() as Promise<DiffResponse>;
+}
+
+/** `GET /api/v1/diff-table`: per-function baseline, comparison and change (see src/diff-table.ts). */
+export async function diffTable(
+  left: SideQuery,
+  right: SideQuery,
+  absolute: boolean,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const q = sidesParams(left, right);
+  if (absolute) q.set('absolute', 'true');
+  q.set('limit', String(limit));
+  const res = await apiFetch(`/api/v1/diff-table?${q}`, { signal });
+  return res.json();
 }
 
 /** One series per value of `groupBy` (series without the label are keyed ""). */
@@ -255,8 +276,8 @@ export async function selectSeriesByLabel(
   }>('SelectSeries', {
     profileTypeID: profileTypeId,
     labelSelector: selector,
-    start: startMs,
-    end: endMs,
+    start: Math.floor(startMs),
+    end: Math.ceil(endMs),
     step: stepSeconds,
     groupBy: [groupBy],
   });
@@ -269,6 +290,6 @@ export async function selectSeriesByLabel(
 
 /** The pull-mode targets and their health, per profile type (`GET /api/v1/targets`). */
 export async function targets(signal?: AbortSignal): Promise<TargetHealth[]> {
-  const res = await fetch('/api/v1/targets', { signal, cache: 'no-store' });
-  return parseTargets(await (await check(res)).json());
+  const res = await apiFetch('/api/v1/targets', { signal, cache: 'no-store' });
+  return parseTargets(await res.json());
 }

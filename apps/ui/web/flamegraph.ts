@@ -138,6 +138,9 @@ export class FlameGraphView {
 
   setZoom(node: number): void {
     this.zoom = Math.max(node, 0);
+    // The zoomed frame's name, for assistive technology and the browser tests.
+    const t = this.tree;
+    this.element.dataset.zoomed = t && this.zoom > 0 && this.zoom < t.count ? t.names[t.name[this.zoom]] : '';
     this.paint();
   }
 

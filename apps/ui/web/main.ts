@@ -1,17 +1,12 @@
 /**
- * The single view: query bar, timeline, flame graph and top table. State lives in the URL (src/url-state.ts);
- * everything here wires DOM events to state changes and state changes to fetches and paints.
+ * The profile views: the single view (query bar, timeline, flame graph and top table, sandwich, tag explorer,
+ * ad-hoc files, exports) and, through compare-view.ts, the comparison and diff views. State lives in the URL
+ * (src/url-state.ts); everything here wires DOM events to state changes and state changes to fetches and paints.
  */
 import './style.css';
 import { AdhocError, parseCollapsed, parsePprof } from '../src/adhoc.js';
-import { colorsOfNames, packageOf } from '../src/colors.js';
-import {
-  type DiffTree,
-  decodeDiffFlamebearer,
-  diffPalette,
-  nodeDiffColors,
-  relativeChange,
-} from '../src/diff.js';
+import { colorsOfNames } from '../src/colors.js';
+import { baselineFor } from '../src/compare.js';
 import { exploreStats } from '../src/explore.js';
 import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
 import {
@@ -44,23 +39,29 @@ import {
   splitQuery,
   withService,
 } from '../src/selector.js';
+import { isTyping, shortcutOf, toggledTableView } from '../src/shortcuts.js';
 import { functionTable, sortRows } from '../src/table-data.js';
-import { formatTimestamp, presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
+import { presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
 import {
-  COMPARE_OFFSETS,
   DEFAULT_STATE,
   fromSearchParams,
+  type Page,
+  pagePath,
   toSearchParams,
   type ViewState,
 } from '../src/url-state.js';
 import * as api from './api.js';
+import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
+import { ComparisonView } from './compare-view.js';
 import { copyText, h, option } from './dom.js';
 import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
+import { toggleShortcuts } from './shortcuts.js';
 import { TopTable } from './table.js';
 import { initialTheme, THEME_KEY, type Theme } from './theme.js';
 import { Timeline } from './timeline.js';
+import { Tooltip } from './tooltip.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Theme
@@ -92,7 +93,7 @@ function flameStyle(theme: Theme): FlameStyle {
 // ---------------------------------------------------------------------------------------------------------------
 // State
 
-let state: ViewState = fromSearchParams(new URLSearchParams(location.search));
+let state: ViewState = fromSearchParams(new URLSearchParams(location.search), location.pathname);
 let theme: Theme = initialTheme();
 /** Zoom back stack: earlier focus paths, most recent last (Esc pops). */
 const zoomStack: string[][] = [];
@@ -112,10 +113,28 @@ let inflight: AbortController | undefined;
 const timings = { requestedAt: 0, fetchedAt: 0, firstPaintMs: 0, requestToPaintMs: 0 };
 
 function writeUrl(push: boolean): void {
-  const url = `${location.pathname}?${toSearchParams(state)}`;
+  renderNav();
+  const url = `${pagePath(state.page)}?${toSearchParams(state)}`;
   if (url === `${location.pathname}${location.search}`) return;
   if (push) history.pushState(null, '', url);
   else history.replaceState(null, '', url);
+}
+
+/** The state of another page: entering a comparison from the single view puts the previous period as baseline. */
+function stateFor(page: Page): ViewState {
+  const next = { ...state, page };
+  if (page !== 'single' && (!next.leftFrom || !next.leftUntil)) {
+    const b = baselineFor({ from: state.from, until: state.until }, 'previous', Date.now());
+    next.leftFrom = b.from;
+    next.leftUntil = b.until;
+  }
+  return next;
+}
+
+function goTo(page: Page): void {
+  if (page === state.page || adhocFile !== undefined) return;
+  const next = stateFor(page);
+  update({ page, leftFrom: next.leftFrom, leftUntil: next.leftUntil }, true);
 }
 
 function range(): { fromMs: number; untilMs: number } {
@@ -149,7 +168,7 @@ const rangeSelect = h('select', { id: 'range', 'aria-label': 'Time range' });
 const fromInput = h('input', { type: 'datetime-local', id: 'from', 'aria-label': 'From', step: '1' });
 const untilInput = h('input', { type: 'datetime-local', id: 'until', 'aria-label': 'Until', step: '1' });
 const customRange = h('span', { class: 'custom-range' }, fromInput, '→', untilInput);
-const refreshButton = h('button', { id: 'refresh', title: 'Refresh (r)' }, '↻ Refresh');
+const refreshButton = h('button', { id: 'refresh', title: 'Fetch the profiles again' }, '↻ Refresh');
 const themeButton = h('button', { id: 'theme', title: 'Toggle dark/light theme' });
 const utcToggle = h('input', { type: 'checkbox', id: 'utc' });
 const fileInput = h('input', {
@@ -198,9 +217,14 @@ const searchInput = h('input', {
 });
 const regexToggle = h('input', { type: 'checkbox', id: 'regex' });
 const searchInfo = h('span', { class: 'search-info', id: 'search-info' });
-const viewButtons = h('div', { class: 'segmented', role: 'group', 'aria-label': 'View' });
+const viewButtons = h('div', {
+  class: 'segmented view-mode',
+  role: 'group',
+  'aria-label': 'View',
+  title: 'Show the table, the flame graph or both (t toggles the table)',
+});
 const bottomUpToggle = h('input', { type: 'checkbox', id: 'bottom-up' });
-const resetButton = h('button', { id: 'reset', title: 'Reset zoom' }, 'Reset');
+const resetButton = h('button', { id: 'reset', title: 'Reset zoom (r)' }, 'Reset');
 const backButton = h('button', { id: 'back', title: 'Back (Esc)' }, '← Back');
 const exportMenu = h('div', { class: 'export-items' });
 const exportDetails = h(
@@ -212,7 +236,7 @@ const exportDetails = h(
 const breadcrumb = h('div', { class: 'breadcrumb', id: 'breadcrumb' });
 const truncationNote = h('div', { class: 'truncation', id: 'truncation', hidden: true });
 const statusLine = h('span', { class: 'status', id: 'status' });
-const tooltip = h('div', { class: 'tooltip', id: 'tooltip', hidden: true, role: 'tooltip' });
+const tooltip = new Tooltip();
 const menu = h('div', { class: 'context-menu', id: 'context-menu', hidden: true, role: 'menu' });
 const messagePanel = h('div', { class: 'message', id: 'message', hidden: true });
 const loadingBar = h('div', { class: 'loading-bar', hidden: true });
@@ -221,7 +245,7 @@ const flame = new FlameGraphView(
   {
     onHover: (node, x, y) => showTooltip(loaded?.tree, node, x, y),
     onClick: (node) => zoomTo(node),
-    onContextMenu: (node, x, y) => openMenu(loaded?.tree, node, x, y, true),
+    onContextMenu: (node, x, y) => openMenu(loaded?.tree, node, x, y, 'main'),
     onPaint: (ms) => {
       if (!loaded) return;
       if (timings.fetchedAt > 0 && timings.firstPaintMs === 0) {
@@ -264,230 +288,6 @@ const sandwichPanel = h(
 );
 let sandwichTrees: { callers: FlameTree; callees: FlameTree } | undefined;
 
-let diff: DiffTree | undefined;
-const diffView: FlameGraphView = new FlameGraphView(
-  {
-    onHover: (node, x, y) => showDiffTooltip(node, x, y),
-    onClick: (node) => diffView.setZoom(node === diffView.zoomed ? 0 : node),
-    onContextMenu: (node, x, y) => openMenu(diffView.data, node, x, y),
-  },
-  flameStyle(theme),
-);
-const diffTitle = h('div', { class: 'diff-title' });
-const splitToggle = h('input', { type: 'checkbox', id: 'split' });
-const diffFlameWrap = h('div', { class: 'flame-wrap diff-flame' }, diffView.element);
-function sideView(): FlameGraphView {
-  const view: FlameGraphView = new FlameGraphView(
-    {
-      onHover: (node, x, y) => showTooltip(view.data, node, x, y, view.zoomed),
-      onClick: (node) => view.setZoom(node === view.zoomed ? 0 : node),
-      onContextMenu: (node, x, y) => openMenu(view.data, node, x, y),
-    },
-    flameStyle(theme),
-  );
-  return view;
-}
-const baselineView = sideView();
-const comparisonView = sideView();
-const baselineLabel = h('div', { class: 'sandwich-label' }, 'Baseline');
-const comparisonLabel = h('div', { class: 'sandwich-label' }, 'Comparison');
-const splitPanes = h(
-  'div',
-  { class: 'split-panes', id: 'split-panes', hidden: true },
-  h(
-    'div',
-    { class: 'split-side' },
-    baselineLabel,
-    h('div', { class: 'flame-wrap split-baseline' }, baselineView.element),
-  ),
-  h(
-    'div',
-    { class: 'split-side' },
-    comparisonLabel,
-    h('div', { class: 'flame-wrap split-comparison' }, comparisonView.element),
-  ),
-);
-splitToggle.addEventListener('change', () => update({ split: splitToggle.checked }, true));
-const absoluteToggle = h('input', { type: 'checkbox', id: 'absolute' });
-const colorBlindToggle = h('input', { type: 'checkbox', id: 'color-blind' });
-const diffLegend = h('div', { class: 'diff-legend' });
-const diffPanel = h(
-  'div',
-  { class: 'diff', id: 'diff', hidden: true },
-  h(
-    'div',
-    { class: 'sandwich-head' },
-    diffTitle,
-    h(
-      'label',
-      { class: 'toggle', title: "Compare raw values instead of each side's share" },
-      absoluteToggle,
-      'Absolute',
-    ),
-    h('label', { class: 'toggle' }, colorBlindToggle, 'Colour-blind palette'),
-    h(
-      'label',
-      { class: 'toggle', title: 'Baseline and comparison side by side, with a linked search' },
-      splitToggle,
-      'Side by side',
-    ),
-    h('button', { id: 'diff-close', onclick: () => update({ compare: '' }, true) }, '× Close'),
-  ),
-  diffLegend,
-  diffFlameWrap,
-  splitPanes,
-);
-const compareSelect = h('select', { id: 'compare', 'aria-label': 'Diff against' });
-for (const [value, label] of [
-  ['', 'Diff: off'],
-  ['1h', 'Diff vs 1 hour before'],
-  ['24h', 'Diff vs 1 day before'],
-  ['7d', 'Diff vs 7 days before'],
-])
-  compareSelect.append(option(value, label));
-compareSelect.addEventListener('change', () => update({ compare: compareSelect.value, sandwich: '' }, true));
-absoluteToggle.addEventListener('change', () => update({ absolute: absoluteToggle.checked }, false));
-colorBlindToggle.addEventListener('change', () => {
-  localStorage.setItem('emberscope.colorBlind', colorBlindToggle.checked ? '1' : '');
-  paintDiff();
-});
-colorBlindToggle.checked = localStorage.getItem('emberscope.colorBlind') === '1';
-
-function paintDiff(): void {
-  const m0 = compileSearch({ text: state.search, regex: state.regex });
-  const ok0 = m0 !== undefined && !('error' in m0);
-  for (const v of [baselineView, comparisonView]) {
-    const t = v.data;
-    if (t) v.setSearch(ok0 ? matchNames(t.names, m0) : undefined);
-  }
-  if (!diff) return;
-  const palette = diffPalette(colorBlindToggle.checked);
-  diffView.setData(diff.tree, [], { index: nodeDiffColors(diff, state.absolute), palette });
-  diffView.setZoom(0);
-  const m = compileSearch({ text: state.search, regex: state.regex });
-  diffView.setSearch(m !== undefined && !('error' in m) ? matchNames(diff.tree.names, m) : undefined);
-  const stops = [0, 3, 6, 10, 14, 17, 20].map((k) =>
-    h('span', { class: 'legend-swatch', style: `background:${palette[k]}` }),
-  );
-  diffLegend.replaceChildren(
-    h('span', {}, 'shrank'),
-    ...stops,
-    h(
-      'span',
-      {},
-      `grew (${state.absolute ? 'absolute values' : "share of each side's total"}, saturated at ±100%)`,
-    ),
-  );
-}
-
-async function loadDiff(): Promise<void> {
-  const compare = state.compare;
-  compareSelect.value = compare;
-  absoluteToggle.checked = state.absolute;
-  diffPanel.hidden = compare === '';
-  mainFlameWrap.hidden = compare !== '' || state.sandwich !== '';
-  splitToggle.checked = state.split;
-  splitPanes.hidden = !state.split;
-  diffFlameWrap.hidden = state.split;
-  diffLegend.hidden = state.split;
-  diff = undefined;
-  if (!compare || !state.query) return;
-  const right = range();
-  const offset = COMPARE_OFFSETS[compare];
-  const left = { fromMs: right.fromMs - offset, untilMs: right.untilMs - offset };
-  const fmtRange = (r: { fromMs: number; untilMs: number }) =>
-    `${formatTimestamp(r.fromMs, state.utc)} → ${formatTimestamp(r.untilMs, state.utc).slice(11)}`;
-  diffTitle.replaceChildren(
-    state.split ? 'Side by side: baseline ' : 'Diff: baseline ',
-    h('b', {}, fmtRange(left)),
-    ' vs comparison ',
-    h('b', {}, fmtRange(right)),
-  );
-  if (state.split && loaded) {
-    baselineLabel.textContent = `Baseline · ${fmtRange(left)}`;
-    comparisonLabel.textContent = `Comparison · ${fmtRange(right)}`;
-    try {
-      const b = await api.render({
-        query: state.query,
-        fromMs: left.fromMs,
-        untilMs: left.untilMs,
-        maxNodes: state.maxNodes,
-      });
-      if (state.compare !== compare || !loaded) return;
-      const bt = decodeFlamebearer(b.flamebearer);
-      baselineView.setData(bt, colorsOfNames(bt.names));
-      baselineView.setZoom(0);
-      comparisonView.setData(loaded.tree, loaded.colors);
-      comparisonView.setZoom(0);
-      paintDiff();
-    } catch (err) {
-      baselineLabel.replaceChildren(
-        h('span', { class: 'error-text' }, `Baseline failed: ${(err as Error).message}`),
-      );
-    }
-    return;
-  }
-  try {
-    const r = await api.renderDiff(state.query, left, right, state.maxNodes);
-    if (state.compare !== compare) return;
-    diff = decodeDiffFlamebearer(r.flamebearer, r.leftTicks, r.rightTicks);
-    if (r.leftTicks === 0)
-      diffLegend.replaceChildren(
-        h('span', { class: 'error-text' }, 'The baseline range has no data: everything shows as new.'),
-      );
-    paintDiff();
-  } catch (err) {
-    diffTitle.replaceChildren(h('span', { class: 'error-text' }, `Diff failed: ${(err as Error).message}`));
-  }
-}
-
-function showDiffTooltip(node: number, x: number, y: number): void {
-  if (!diff || !loaded || node < 0) {
-    tooltip.hidden = true;
-    return;
-  }
-  const d = diff;
-  const name = node === 0 ? 'total' : d.tree.names[d.tree.name[node]];
-  const fmt = (v: number) => formatValue(v, loaded?.sampleUnit ?? '');
-  const change = relativeChange(d, node, state.absolute);
-  const changeText = !Number.isFinite(change)
-    ? 'new'
-    : `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
-  tooltip.replaceChildren(
-    h('div', { class: 'tt-title' }, name),
-    h(
-      'table',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Baseline'),
-        h('td', {}, fmt(d.left[node])),
-        h('td', { class: 'pct' }, formatPercent(d.left[node], d.leftTicks)),
-      ),
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Comparison'),
-        h('td', {}, fmt(d.right[node])),
-        h('td', { class: 'pct' }, formatPercent(d.right[node], d.rightTicks)),
-      ),
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Change'),
-        h('td', { class: change > 0.02 ? 'grew' : change < -0.02 ? 'shrank' : '' }, changeText),
-        h('td', {}),
-      ),
-    ),
-  );
-  tooltip.hidden = false;
-  const r = tooltip.getBoundingClientRect();
-  const left = x + 16 + r.width > window.innerWidth ? x - r.width - 12 : x + 16;
-  const top = y + 16 + r.height > window.innerHeight ? y - r.height - 12 : y + 16;
-  tooltip.style.transform = `translate(${Math.max(4, left)}px, ${Math.max(4, top)}px)`;
-}
-
 const table = new TopTable({
   onHover: (name) => flame.setHighlightName(name),
   onSelect: (name) => selectFunction(name),
@@ -516,18 +316,28 @@ const exploreButton = h(
   'Tag explorer',
 );
 
-function openLabelValue(value: string, compare: string): void {
+function openLabelValue(value: string, compare: '' | '24h'): void {
   const label = state.explore;
   const matchers = matchersOf().filter((m) => m.name !== label);
   update(
     {
       query: `${profileTypeOf()}${printSelector([...matchers, { name: label, op: '=', value: value === 'other' ? '' : value }])}`,
       explore: '',
-      compare,
       focus: [],
+      ...(compare
+        ? {
+            page: 'diff' as const,
+            leftQuery: '',
+            ...leftOf(baselineFor({ from: state.from, until: state.until }, compare, Date.now())),
+          }
+        : {}),
     },
     true,
   );
+}
+
+function leftOf(r: { from: string; until: string }): Pick<ViewState, 'leftFrom' | 'leftUntil'> {
+  return { leftFrom: r.from, leftUntil: r.until };
 }
 
 async function loadExplore(): Promise<void> {
@@ -567,8 +377,59 @@ const panes = h(
   'div',
   { class: 'panes', id: 'panes' },
   table.element,
-  h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel, diffPanel),
+  h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel),
 );
+
+const compare = new ComparisonView({
+  state: () => state,
+  update: (patch, push) => update(patch, push),
+  tooltip,
+  openMenu: (tree, node, x, y) => openMenu(tree, node, x, y, 'compare'),
+  style: () => flameStyle(theme),
+  searchInfo: (text) => {
+    searchInfo.textContent = text;
+  },
+  status: (text) => {
+    statusLine.textContent = text;
+  },
+  forbidden: (message) =>
+    showMessage('forbidden', forbiddenPanel('This key cannot read these profiles', message)),
+  zoomChanged: () => syncZoomButtons(),
+});
+
+/** Back and Reset: the single view's zoom (focus and its back stack), or the comparison panes'. */
+function syncZoomButtons(): void {
+  if (state.page === 'single') {
+    backButton.disabled = zoomStack.length === 0 && state.focus.length === 0;
+    resetButton.disabled = state.focus.length === 0;
+  } else backButton.disabled = resetButton.disabled = !compare.zoomed;
+}
+
+/** The page links: real links (open in a new tab), followed in place on a plain click. */
+const navLinks: Record<Page, HTMLAnchorElement> = {
+  single: h('a', { id: 'nav-single', title: 'One query over one time range' }, 'Single'),
+  comparison: h(
+    'a',
+    { id: 'nav-comparison', title: 'Baseline and comparison flame graphs side by side' },
+    'Comparison',
+  ),
+  diff: h('a', { id: 'nav-diff', title: 'What grew and what shrank between two queries or ranges' }, 'Diff'),
+};
+for (const [page, link] of Object.entries(navLinks) as Array<[Page, HTMLAnchorElement]>)
+  link.addEventListener('click', (e) => {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    goTo(page);
+  });
+
+function renderNav(): void {
+  for (const [page, link] of Object.entries(navLinks) as Array<[Page, HTMLAnchorElement]>) {
+    link.href = `${pagePath(page)}?${toSearchParams(stateFor(page))}`;
+    link.classList.toggle('active', page === state.page);
+    if (page === state.page) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
 
 const app = h(
   'div',
@@ -580,6 +441,9 @@ const app = h(
     h(
       'nav',
       { class: 'nav', 'aria-label': 'Pages' },
+      navLinks.single,
+      navLinks.comparison,
+      navLinks.diff,
       h(
         'a',
         { href: '/targets', id: 'nav-targets', title: 'Pull-mode scrape targets and their health' },
@@ -589,13 +453,14 @@ const app = h(
     h('label', { class: 'field' }, h('span', {}, 'Service'), serviceSelect),
     h('label', { class: 'field' }, h('span', {}, 'Profile'), typeSelect),
     h('div', { class: 'spacer' }),
-    h('label', { class: 'field' }, h('span', {}, 'Range'), rangeSelect),
+    h('label', { class: 'field range-field' }, rangeSelect),
     customRange,
     refreshButton,
     openFileButton,
     fileInput,
     h('label', { class: 'toggle', title: 'Show times in UTC' }, utcToggle, 'UTC'),
     themeButton,
+    authBadge(),
   ),
   h(
     'div',
@@ -606,7 +471,9 @@ const app = h(
   ),
   loadingBar,
   adhocBanner,
-  h('section', { class: 'card timeline-card' }, timeline.element),
+  h('section', { class: 'card timeline-card single-timeline' }, timeline.element),
+  compare.timelineCard,
+  compare.sides,
   h(
     'div',
     { class: 'toolbar' },
@@ -620,9 +487,13 @@ const app = h(
     h('div', { class: 'spacer' }),
     backButton,
     resetButton,
-    h('label', { class: 'toggle' }, bottomUpToggle, 'Bottom-up'),
+    h(
+      'label',
+      { class: 'toggle bottom-up-toggle', title: 'Leaves at the root: who calls the hot functions (b)' },
+      bottomUpToggle,
+      'Bottom-up',
+    ),
     exploreButton,
-    compareSelect,
     viewButtons,
     exportDetails,
   ),
@@ -631,8 +502,18 @@ const app = h(
   messagePanel,
   explorer.element,
   panes,
-  h('footer', { class: 'footer' }, statusLine),
-  tooltip,
+  compare.element,
+  h(
+    'footer',
+    { class: 'footer' },
+    statusLine,
+    h(
+      'button',
+      { class: 'link', id: 'shortcuts-open', onclick: () => toggleShortcuts() },
+      'Keyboard shortcuts (?)',
+    ),
+  ),
+  tooltip.element,
   menu,
   dropOverlay,
 );
@@ -657,18 +538,18 @@ for (const [mode, label] of [
 
 function applyTheme(): void {
   document.documentElement.dataset.theme = theme;
-  themeButton.textContent = theme === 'dark' ? '☀ Light' : '☾ Dark';
+  themeButton.textContent = theme === 'dark' ? '☀' : '☾';
+  themeButton.title = theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme';
+  themeButton.setAttribute('aria-label', themeButton.title);
   flame.setStyle(flameStyle(theme));
   callersView.setStyle(flameStyle(theme));
-  diffView.setStyle(flameStyle(theme));
-  baselineView.setStyle(flameStyle(theme));
-  comparisonView.setStyle(flameStyle(theme));
   calleesView.setStyle(flameStyle(theme));
-  timeline.setColors(
+  const axes =
     theme === 'dark'
       ? { axis: '#9a9aa3', grid: 'rgba(255,255,255,0.07)' }
-      : { axis: '#6b6b73', grid: 'rgba(0,0,0,0.07)' },
-  );
+      : { axis: '#6b6b73', grid: 'rgba(0,0,0,0.07)' };
+  timeline.setColors(axes);
+  compare.setStyle(flameStyle(theme), axes);
 }
 
 function toLocalInput(ms: number): string {
@@ -724,8 +605,7 @@ function renderControls(): void {
         return o;
       }),
   );
-  backButton.disabled = zoomStack.length === 0 && state.focus.length === 0;
-  resetButton.disabled = state.focus.length === 0;
+  syncZoomButtons();
   if (document.activeElement !== searchInput) searchInput.value = state.search;
   regexToggle.checked = state.regex;
 }
@@ -738,17 +618,32 @@ function setMatchers(matchers: Matcher[]): void {
   update({ query: `${profileTypeOf()}${printSelector(matchers)}`, focus: [] }, true);
 }
 
-function showMessage(kind: 'error' | 'empty' | 'onboarding' | 'none', content?: Node | string): void {
+/** A message instead of the views; 'forbidden' (a 403) also hides the controls, which cannot help. */
+function showMessage(
+  kind: 'error' | 'forbidden' | 'empty' | 'onboarding' | 'none',
+  content?: Node | string,
+): void {
   app.classList.toggle('onboarding-mode', kind === 'onboarding');
+  app.classList.toggle('forbidden-mode', kind === 'forbidden');
   if (kind === 'none') {
     messagePanel.hidden = true;
     panes.hidden = false;
     return;
   }
   messagePanel.hidden = false;
-  messagePanel.className = `message ${kind}`;
+  messagePanel.className = `message ${kind === 'forbidden' ? 'error' : kind}`;
   messagePanel.replaceChildren(content ?? '');
   panes.hidden = true;
+}
+
+/** Which page's parts show: the single view's or the comparison's (CSS keys off the class). */
+function applyPage(): void {
+  for (const page of ['single', 'comparison', 'diff'] as const)
+    app.classList.toggle(`page-${page}`, state.page === page);
+  document.title =
+    state.page === 'single' ? 'Emberscope' : `${state.page === 'diff' ? 'Diff' : 'Comparison'} · Emberscope`;
+  renderNav();
+  compare.renderControls();
 }
 
 function setLoading(on: boolean): void {
@@ -794,6 +689,17 @@ async function load(): Promise<void> {
     if (services.size === 0 || !state.query) await loadServices();
     renderControls();
     if (!state.query) return;
+    applyPage();
+    if (state.page !== 'single') {
+      // A comparison link without a baseline range: the previous period.
+      if (!state.leftFrom || !state.leftUntil) {
+        state = stateFor(state.page);
+        writeUrl(false);
+      }
+      showMessage('none');
+      await compare.load(ctl.signal);
+      return;
+    }
     const profileType = profileTypeOf();
     const selector = splitQuery(state.query).selector;
     const { fromMs, untilMs } = range();
@@ -809,7 +715,8 @@ async function load(): Promise<void> {
     timings.fetchedAt = performance.now();
     timings.firstPaintMs = 0;
     timeline.setData({
-      ...series,
+      series: [{ ...series, color: '#e8843c', label: timelineTitle(profileType) }],
+      style: 'bars',
       stepMs: step * 1000,
       fromMs,
       untilMs,
@@ -843,10 +750,13 @@ async function load(): Promise<void> {
     flame.setData(loaded.tree, loaded.colors);
     applyTreeState();
     void loadSandwich();
-    void loadDiff();
     void loadExplore();
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
+    if (err instanceof api.ApiError && err.status === 403) {
+      showMessage('forbidden', forbiddenPanel('This key cannot read these profiles', err.message));
+      return;
+    }
     const retry = h('button', { onclick: () => load() }, 'Retry');
     showMessage(
       'error',
@@ -866,7 +776,7 @@ async function load(): Promise<void> {
 
 async function loadSandwich(): Promise<void> {
   const fn = state.sandwich;
-  mainFlameWrap.hidden = fn !== '' || state.compare !== '';
+  mainFlameWrap.hidden = fn !== '';
   sandwichPanel.hidden = fn === '';
   sandwichTrees = undefined;
   if (!fn || !state.query) return;
@@ -944,10 +854,11 @@ async function openFile(file: File): Promise<void> {
       h('button', { id: 'adhoc-close', onclick: () => location.reload() }, '× Close file'),
     );
     zoomStack.length = 0;
-    state = { ...state, focus: [], sandwich: '', compare: '' };
+    state = { ...state, focus: [], sandwich: '', page: 'single' };
+    writeUrl(false);
+    applyPage();
     mainFlameWrap.hidden = false;
     sandwichPanel.hidden = true;
-    diffPanel.hidden = true;
     showMessage('none');
     if (state.bottomUp) rebuildTree();
     else flame.setData(loaded.tree, loaded.colors);
@@ -1008,8 +919,7 @@ function applyTreeState(): void {
   renderBreadcrumb(zoom);
   renderTruncation();
   renderExports();
-  backButton.disabled = zoomStack.length === 0 && state.focus.length === 0;
-  resetButton.disabled = state.focus.length === 0;
+  syncZoomButtons();
 }
 
 function currentZoom(): number {
@@ -1170,7 +1080,11 @@ function renderExports(): void {
         );
     }),
     ...(html
-      ? [h('a', { id: 'export-html', href: html, target: '_blank', rel: 'noopener' }, 'Standalone HTML')]
+      ? [
+          item('export-html', 'Standalone HTML', 'A self-contained HTML page of the flame graph', async () =>
+            download(await api.htmlExport(html), `${exportBaseName()}.html`),
+          ),
+        ]
       : []),
   );
 }
@@ -1185,6 +1099,18 @@ function update(patch: Partial<ViewState>, push: boolean): void {
   if (patch.focus === undefined && (patch.query !== undefined || patch.from !== undefined))
     zoomStack.length = 0;
   writeUrl(push);
+  if (prev.page !== state.page) {
+    tooltip.hide();
+    closeMenu();
+    renderControls();
+    void load();
+    return;
+  }
+  if (state.page !== 'single') {
+    if (compare.stateChanged(prev, state)) void load();
+    renderControls();
+    return;
+  }
   const refetch =
     prev.query !== state.query ||
     prev.from !== state.from ||
@@ -1201,9 +1127,6 @@ function update(patch: Partial<ViewState>, push: boolean): void {
     writeUrl(false);
     rebuildTree();
   }
-  if (prev.compare !== state.compare || prev.split !== state.split || prev.utc !== state.utc) void loadDiff();
-  else if (prev.absolute !== state.absolute || prev.search !== state.search || prev.regex !== state.regex)
-    paintDiff();
   if (prev.sandwich !== state.sandwich) void loadSandwich();
   if (prev.explore !== state.explore) void loadExplore();
   else if (prev.search !== state.search || prev.regex !== state.regex) applySandwichSearch();
@@ -1255,51 +1178,30 @@ function showTooltip(
   node: number,
   x: number,
   y: number,
-  zoomOf = currentZoom(),
+  zoom = currentZoom(),
 ): void {
-  if (!loaded || !tree || node < 0) {
-    tooltip.hidden = true;
+  if (!loaded) {
+    tooltip.hide();
     return;
   }
-  const { sampleUnit, profileType } = loaded;
-  const name = tree.names[tree.name[node]];
-  const fmt = (v: number) => formatValue(v, sampleUnit);
-  const zoom = zoomOf;
-  const rows: Node[] = [];
-  const row = (label: string, v: number) =>
-    h(
-      'tr',
-      {},
-      h('th', {}, label),
-      h('td', {}, fmt(v)),
-      h('td', { class: 'pct' }, formatPercent(v, tree.numTicks)),
-      zoom !== 0 ? h('td', { class: 'pct' }, `${formatPercent(v, tree.total[zoom])} of zoom`) : undefined,
-    );
-  rows.push(row('Total', tree.total[node]), row('Self', tree.self[node]));
-  const other = isOtherNode(tree, node);
-  tooltip.replaceChildren(
-    h('div', { class: 'tt-title' }, node === 0 ? 'total' : other ? 'other' : name),
-    other
-      ? h(
-          'div',
-          { class: 'tt-note' },
-          `The callees of this frame that were too small to keep under maxNodes=${state.maxNodes}, merged by the server. Raise the node limit to see them.`,
-        )
-      : node !== 0
-        ? h('div', { class: 'tt-pkg' }, packageOf(name))
-        : h('div', { class: 'tt-pkg' }, humanProfileType(profileType)),
-    h('table', {}, ...rows),
-    h('div', { class: 'tt-hint' }, 'Click to zoom · right-click for more'),
-  );
-  tooltip.hidden = false;
-  const r = tooltip.getBoundingClientRect();
-  const left = x + 16 + r.width > window.innerWidth ? x - r.width - 12 : x + 16;
-  const top = y + 16 + r.height > window.innerHeight ? y - r.height - 12 : y + 16;
-  tooltip.style.transform = `translate(${Math.max(4, left)}px, ${Math.max(4, top)}px)`;
+  tooltip.frame(tree, node, x, y, {
+    zoom,
+    sampleUnit: loaded.sampleUnit,
+    profileType: loaded.profileType,
+    maxNodes: state.maxNodes,
+  });
 }
 
-function openMenu(tree: FlameTree | undefined, node: number, x: number, y: number, main = false): void {
-  if (!loaded || !tree) return;
+/** The right-click menu of the main flame graph, a sandwich half, or a comparison pane / the diff graph. */
+function openMenu(
+  tree: FlameTree | undefined,
+  node: number,
+  x: number,
+  y: number,
+  kind: 'main' | 'sandwich' | 'compare' = 'sandwich',
+): void {
+  if (!tree) return;
+  const main = kind === 'main';
   const name = tree.names[tree.name[node]];
   const item = (label: string, fn: () => void) =>
     h(
@@ -1319,7 +1221,9 @@ function openMenu(tree: FlameTree | undefined, node: number, x: number, y: numbe
       main ? item('Focus on this subtree', () => zoomTo(node)) : undefined,
       isRoot
         ? undefined
-        : item('Sandwich view: callers and callees', () => update({ sandwich: name, compare: '' }, true)),
+        : item('Sandwich view: callers and callees', () =>
+            update({ sandwich: name, page: 'single', focus: [] }, true),
+          ),
       isRoot
         ? undefined
         : item('Highlight every call site', () => {
@@ -1330,9 +1234,9 @@ function openMenu(tree: FlameTree | undefined, node: number, x: number, y: numbe
             update({ search: s.text, regex: true }, true);
           }),
       item('Copy function name', () => void copyText(name)),
-      main
-        ? item('Reset view', () => focusPath([]))
-        : item('Close sandwich view', () => update({ sandwich: '' }, true)),
+      main ? item('Reset view', () => focusPath([])) : undefined,
+      kind === 'compare' ? item('Reset zoom', () => compare.resetZoom()) : undefined,
+      kind === 'sandwich' ? item('Close sandwich view', () => update({ sandwich: '' }, true)) : undefined,
     ].filter((x) => x !== undefined),
   );
   menu.hidden = false;
@@ -1350,10 +1254,17 @@ serviceSelect.addEventListener('change', () => {
   const type = types.includes(current)
     ? current
     : (types.find((t) => t.includes(':cpu:')) ?? types[0] ?? current);
-  update({ query: `${type}${printSelector(withService([], service || undefined))}`, focus: [] }, true);
+  // In the comparison views both sides move to the service (the baseline's own selector is dropped).
+  update(
+    { query: `${type}${printSelector(withService([], service || undefined))}`, leftQuery: '', focus: [] },
+    true,
+  );
 });
 typeSelect.addEventListener('change', () => {
-  update({ query: `${typeSelect.value}${splitQuery(state.query).selector}`, focus: [] }, true);
+  const type = typeSelect.value;
+  // Both sides of a comparison always have the same profile type.
+  const leftQuery = state.leftQuery ? `${type}${splitQuery(state.leftQuery).selector}` : '';
+  update({ query: `${type}${splitQuery(state.query).selector}`, leftQuery, focus: [] }, true);
 });
 rangeSelect.addEventListener('change', () => {
   if (rangeSelect.value === 'custom') {
@@ -1443,39 +1354,95 @@ utcToggle.addEventListener('change', () => {
   timeline.paint();
 });
 bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));
-resetButton.addEventListener('click', () => {
-  zoomStack.length = 0;
-  update({ focus: [] }, true);
+resetButton.addEventListener('click', () => resetZoom());
+backButton.addEventListener('click', () => {
+  if (state.page === 'single') zoomBack();
+  else compare.zoomBack();
 });
-backButton.addEventListener('click', () => zoomBack());
 document.addEventListener('click', (e) => {
   if (!menu.hidden && !menu.contains(e.target as Node)) closeMenu();
   if (exportDetails.open && !exportDetails.contains(e.target as Node)) exportDetails.open = false;
 });
 document.addEventListener('keydown', (e) => {
-  const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
-  if (e.key === 'Escape') {
-    if (!menu.hidden) return closeMenu();
-    if (typing) return (e.target as HTMLElement).blur();
-    if (state.focus.length > 0 || zoomStack.length > 0) zoomBack();
-    else if (state.sandwich) update({ sandwich: '' }, true);
+  // The sign-in dialog (and any other modal) keeps its keys; the shortcuts list closes on Esc by itself.
+  if (document.querySelector('dialog[open]')) return;
+  const target = e.target as HTMLElement | null;
+  const typing = isTyping(target as HTMLInputElement | null);
+  const action = shortcutOf(e, typing);
+  if (!action) return;
+  if (action !== 'escape' && adhocFile !== undefined && action === 'toggleBottomUp') return;
+  e.preventDefault();
+  switch (action) {
+    case 'escape':
+      return onEscape(target, typing);
+    case 'search':
+      searchInput.focus();
+      searchInput.select();
+      return;
+    case 'resetZoom':
+      return resetZoom();
+    case 'toggleTable':
+      if (state.page !== 'comparison') update({ view: toggledTableView(state.view) }, true);
+      return;
+    case 'toggleBottomUp':
+      if (state.page !== 'diff') update({ bottomUp: !state.bottomUp }, true);
+      return;
+    case 'help':
+      return toggleShortcuts();
+  }
+});
+
+/** Esc: close what is open, else go back one zoom step, else clear the search, else close the sandwich view. */
+function onEscape(target: HTMLElement | null, typing: boolean): void {
+  if (!menu.hidden) {
+    closeMenu();
     return;
   }
-  if (typing) return;
-  if (e.key === '/' || ((e.ctrlKey || e.metaKey) && e.key === 'f')) {
-    e.preventDefault();
-    searchInput.focus();
-    searchInput.select();
-  } else if (e.key === 'r') void load();
-});
+  if (exportDetails.open) {
+    exportDetails.open = false;
+    return;
+  }
+  if (typing) {
+    if (target === searchInput && searchInput.value !== '') clearSearch();
+    else target?.blur();
+    return;
+  }
+  if (state.page !== 'single') {
+    if (!compare.zoomBack() && state.search) clearSearch();
+    return;
+  }
+  if (state.focus.length > 0 || zoomStack.length > 0) zoomBack();
+  else if (state.search) clearSearch();
+  else if (state.sandwich) update({ sandwich: '' }, true);
+}
+
+function clearSearch(): void {
+  clearTimeout(searchTimer);
+  searchInput.value = '';
+  selectedName = -1;
+  flame.setSelectedName(-1);
+  update({ search: '', regex: false }, true);
+}
+
+function resetZoom(): void {
+  if (state.page !== 'single') {
+    compare.resetZoom();
+    return;
+  }
+  zoomStack.length = 0;
+  if (state.focus.length > 0) update({ focus: [] }, true);
+  else applyTreeState();
+}
+
 window.addEventListener('popstate', () => {
-  state = fromSearchParams(new URLSearchParams(location.search));
+  state = fromSearchParams(new URLSearchParams(location.search), location.pathname);
   void load();
 });
 
 applyTheme();
+applyPage();
 renderControls();
-void load();
+void initAuth().then(() => load());
 // For the browser tests and the benchmark: the painter's last frame cost.
 (window as unknown as { emberscope: unknown }).emberscope = {
   flame,
@@ -1483,6 +1450,7 @@ void load();
   zoomBack,
   state: () => state,
   tree: () => loaded?.tree,
+  compare: () => compare.debug(),
   timings,
   defaults: DEFAULT_STATE,
 };

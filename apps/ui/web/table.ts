@@ -1,8 +1,9 @@
 /**
- * The top table: function, self, total; sortable; virtualised (only the rows in view exist in the DOM, recycled
- * on scroll), so 100k functions cost the same as 30.
+ * The top table: function, self, total; sortable; virtualised (virtual-rows.ts), so 100k functions cost the
+ * same as 30.
  */
 import type { FunctionRow, SortKey } from '../src/table-data.js';
+import { VirtualRows } from './virtual-rows.js';
 
 export const TABLE_ROW_HEIGHT = 24;
 
@@ -28,11 +29,9 @@ export class TopTable {
   readonly element: HTMLDivElement;
   private readonly header: HTMLDivElement;
   private readonly body: HTMLDivElement;
-  private readonly spacer: HTMLDivElement;
-  private readonly pool: HTMLDivElement[] = [];
+  private readonly rows: VirtualRows;
   private model: TableModel | undefined;
   private hoveredName = -1;
-  private frame = 0;
 
   constructor(private readonly events: TopTableEvents) {
     this.element = document.createElement('div');
@@ -42,35 +41,28 @@ export class TopTable {
     this.body = document.createElement('div');
     this.body.className = 'tt-body';
     this.body.tabIndex = 0;
-    this.spacer = document.createElement('div');
-    this.spacer.className = 'tt-spacer';
-    this.body.append(this.spacer);
     this.element.append(this.header, this.body);
-    this.body.addEventListener('scroll', () => this.schedule());
-    new ResizeObserver(() => this.schedule()).observe(this.body);
+    this.rows = new VirtualRows(
+      this.body,
+      TABLE_ROW_HEIGHT,
+      () => this.createRow(),
+      (row, index) => this.fillRow(row, index),
+    );
     this.body.addEventListener('pointerleave', () => this.hover(-1));
   }
 
   setModel(model: TableModel): void {
     this.model = model;
     this.renderHeader();
-    this.spacer.style.height = `${model.rows.length * TABLE_ROW_HEIGHT}px`;
-    this.renderRows();
+    this.rows.setCount(model.rows.length);
   }
 
   private hover(name: number): void {
     if (name === this.hoveredName) return;
     this.hoveredName = name;
-    for (const r of this.pool) r.classList.toggle('hovered', Number(r.dataset.name) === name && name >= 0);
+    for (const r of this.rows.rows)
+      r.classList.toggle('hovered', Number(r.dataset.name) === name && name >= 0);
     this.events.onHover(name);
-  }
-
-  private schedule(): void {
-    if (!this.frame)
-      this.frame = requestAnimationFrame(() => {
-        this.frame = 0;
-        this.renderRows();
-      });
   }
 
   private renderHeader(): void {
@@ -94,53 +86,38 @@ export class TopTable {
     }
   }
 
-  private renderRows(): void {
-    const m = this.model;
-    if (!m) return;
-    const top = this.body.scrollTop;
-    const first = Math.max(0, Math.floor(top / TABLE_ROW_HEIGHT) - 4);
-    const visible = Math.ceil(this.body.clientHeight / TABLE_ROW_HEIGHT) + 8;
-    const last = Math.min(m.rows.length, first + visible);
-    while (this.pool.length < last - first) {
-      const row = document.createElement('div');
-      row.className = 'tt-row';
-      row.innerHTML =
-        '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"></span></div>' +
-        '<div class="tt-cell tt-self"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>' +
-        '<div class="tt-cell tt-total"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>';
-      row.addEventListener('pointerenter', () => this.hover(Number(row.dataset.name)));
-      row.addEventListener('click', () => this.events.onSelect(Number(row.dataset.name)));
-      this.body.append(row);
-      this.pool.push(row);
-    }
-    for (let k = 0; k < this.pool.length; k++) {
-      const row = this.pool[k];
-      const idx = first + k;
-      if (idx >= last) {
-        row.style.display = 'none';
-        continue;
-      }
-      const r = m.rows[idx];
-      const name = m.names[r.name];
-      row.style.display = '';
-      row.style.transform = `translateY(${idx * TABLE_ROW_HEIGHT}px)`;
-      row.dataset.name = String(r.name);
-      row.classList.toggle('selected', r.name === m.selected);
-      row.classList.toggle('hovered', r.name === this.hoveredName);
-      row.title = name;
-      const [nameCell, selfCell, totalCell] = row.children as unknown as HTMLElement[];
-      (nameCell.firstElementChild as HTMLElement).style.background = m.colors[r.name];
-      (nameCell.lastElementChild as HTMLElement).textContent = name;
-      for (const [cell, v] of [
-        [selfCell, r.self],
-        [totalCell, r.total],
-      ] as const) {
-        const share = m.whole > 0 ? v / m.whole : 0;
-        const [bar, val, pct] = cell.children as unknown as HTMLElement[];
-        bar.style.width = `${Math.min(100, share * 100)}%`;
-        val.textContent = m.format(v);
-        pct.textContent = `${(share * 100).toFixed(share >= 0.1 ? 1 : 2)}%`;
-      }
+  private createRow(): HTMLDivElement {
+    const row = document.createElement('div');
+    row.className = 'tt-row';
+    row.innerHTML =
+      '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"></span></div>' +
+      '<div class="tt-cell tt-self"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>' +
+      '<div class="tt-cell tt-total"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>';
+    row.addEventListener('pointerenter', () => this.hover(Number(row.dataset.name)));
+    row.addEventListener('click', () => this.events.onSelect(Number(row.dataset.name)));
+    return row;
+  }
+
+  private fillRow(row: HTMLDivElement, index: number): void {
+    const m = this.model!;
+    const r = m.rows[index];
+    const name = m.names[r.name];
+    row.dataset.name = String(r.name);
+    row.classList.toggle('selected', r.name === m.selected);
+    row.classList.toggle('hovered', r.name === this.hoveredName);
+    row.title = name;
+    const [nameCell, selfCell, totalCell] = row.children as unknown as HTMLElement[];
+    (nameCell.firstElementChild as HTMLElement).style.background = m.colors[r.name];
+    (nameCell.lastElementChild as HTMLElement).textContent = name;
+    for (const [cell, v] of [
+      [selfCell, r.self],
+      [totalCell, r.total],
+    ] as const) {
+      const share = m.whole > 0 ? v / m.whole : 0;
+      const [bar, val, pct] = cell.children as unknown as HTMLElement[];
+      bar.style.width = `${Math.min(100, share * 100)}%`;
+      val.textContent = m.format(v);
+      pct.textContent = `${(share * 100).toFixed(share >= 0.1 ? 1 : 2)}%`;
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   type TargetHealth,
 } from '../src/targets.js';
 import * as api from './api.js';
+import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
 import { copyText, h, option } from './dom.js';
 import { initialTheme, THEME_KEY, type Theme } from './theme.js';
 
@@ -182,6 +183,8 @@ export function mountTargetsPage(): void {
   let dataJson = '';
   let fetchedAt = 0;
   let error: string | undefined;
+  /** The last error was a 403: the key can't read the targets (refreshing won't help). */
+  let forbidden = false;
   let inflight: AbortController | undefined;
   let timer = 0;
 
@@ -223,6 +226,7 @@ export function mountTargetsPage(): void {
       ),
       refreshButton,
       themeButton,
+      authBadge(),
     ),
     loadingBar,
     h(
@@ -241,7 +245,9 @@ export function mountTargetsPage(): void {
 
   const applyTheme = () => {
     document.documentElement.dataset.theme = theme;
-    themeButton.textContent = theme === 'dark' ? '☀ Light' : '☾ Dark';
+    themeButton.textContent = theme === 'dark' ? '☀' : '☾';
+    themeButton.title = theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme';
+    themeButton.setAttribute('aria-label', themeButton.title);
   };
 
   const tick = () => {
@@ -262,7 +268,9 @@ export function mountTargetsPage(): void {
     if (!data) {
       list.replaceChildren();
       summary.textContent = '';
-      if (error !== undefined) {
+      if (error !== undefined && forbidden) {
+        showMessage('error', forbiddenPanel('This key cannot read the targets', error));
+      } else if (error !== undefined) {
         const retry = h('button', { id: 'retry' }, 'Retry');
         retry.addEventListener('click', () => void load());
         showMessage(
@@ -358,12 +366,14 @@ export function mountTargetsPage(): void {
       data = next;
       dataJson = json;
       error = undefined;
+      forbidden = false;
       fetchedAt = Date.now();
       // Unchanged answers leave the DOM alone (a text selection in an error message survives refreshes).
       if (changed) render();
     } catch (err) {
       if (ctl.signal.aborted) return;
       error = (err as Error).message || String(err);
+      forbidden = err instanceof api.ApiError && err.status === 403;
       render();
     } finally {
       if (inflight === ctl) {
@@ -410,5 +420,5 @@ export function mountTargetsPage(): void {
   window.setInterval(tick, 1000);
 
   applyTheme();
-  void load();
+  void initAuth().then(() => load());
 }
