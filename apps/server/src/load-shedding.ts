@@ -19,6 +19,8 @@ type SheddingConfig = Pick<
 
 /** Seconds a writer refused for a WAL backlog is told to wait: a slow fsync, not an outage. */
 const WAL_RETRY_AFTER_S = 1;
+/** Seconds a writer refused for a full head is told to wait: about what writing a block takes. */
+const HEAD_RETRY_AFTER_S = 5;
 
 /** Throws a ConfigError for limits that contradict each other. */
 export function checkLoadSheddingConfig(
@@ -44,7 +46,7 @@ export class LoadShedding {
 
   constructor(
     private readonly config: SheddingConfig,
-    private readonly storage: Pick<StorageEngine, 'walBacklog'>,
+    private readonly storage: Pick<StorageEngine, 'walBacklog' | 'headFull'>,
     registry: Registry,
     log: Pick<Logger, 'warn'>,
   ) {
@@ -53,7 +55,7 @@ export class LoadShedding {
     this.disk = new DiskGuard(config.data_dir, config.min_free_disk_bytes, log);
     this.shed = new Counter({
       name: 'emberscope_shed_requests_total',
-      help: 'Requests refused to protect the server, by reason: body_budget (503), wal_backlog (503), low_disk (507).',
+      help: 'Requests refused to protect the server, by reason: body_budget (503), head_full (503), wal_backlog (503), low_disk (507).',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
@@ -109,6 +111,18 @@ export class LoadShedding {
     } catch (err) {
       this.refused('low_disk');
       throw err;
+    }
+    if (this.storage.headFull()) {
+      this.refused('head_full');
+      throw Object.assign(
+        new ApiError(
+          'unavailable',
+          `the in-memory head is full (max_head_size) while the previous one is still being written to disk; retry in ${HEAD_RETRY_AFTER_S}s`,
+          'head_full',
+          503,
+        ),
+        { retryAfterS: HEAD_RETRY_AFTER_S },
+      );
     }
     const { appends, bytes } = this.storage.walBacklog();
     const c = this.config;

@@ -208,6 +208,30 @@ describe('backpressure when the WAL falls behind', () => {
   });
 });
 
+describe('backpressure when blocks are written slower than data arrives', () => {
+  test('writes get 503 with Retry-After while the head is full (storage.headFull); reads keep working', async () => {
+    const s = await startTestServer();
+    const storage = s.server.context.storage;
+    const real = storage.headFull.bind(storage);
+    try {
+      storage.headFull = () => true;
+      const res = await fetch(`${s.url}/ingest?name=full.cpu`, { method: 'POST', body: 'main;work 1\n' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect((await json(res)).message).toMatch(/the in-memory head is full \(max_head_size\)/);
+      expect(await mergedTotal(s.url, cpuType)).toBe(0);
+      storage.headFull = real;
+      const ok = await fetch(`${s.url}/ingest?name=full.cpu`, { method: 'POST', body: 'main;work 1\n' });
+      expect(ok.status).toBe(200);
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      expect(text).toMatch(/^emberscope_shed_requests_total\{reason="head_full"\} 1$/m);
+    } finally {
+      storage.headFull = real;
+      await s.stop();
+    }
+  });
+});
+
 describe('low-disk protection', () => {
   test('with less free space than min_free_disk_bytes, writes get 507 and reads keep working', async () => {
     // 4 PiB: more than any test machine has free.

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { crc32, deflate, inflate } from 'node:zlib';
 import { type Labels, labelsKey, type Matcher, type StackValues } from '@emberscope/model';
@@ -19,6 +18,7 @@ import {
 import { SeriesIndex } from './series-index.js';
 import { decodeStackTree, encodeStackTree, type StackTreeArrays } from './stack-tree.js';
 import { decodeSymbols, encodeSymbols, type Frames, FrameTable, type SymbolColumns } from './symbols.js';
+import { timeSlicer } from './time-slice.js';
 
 /*
  * Block file (see docs/storage.md): deflated sections, then a JSON table of contents, then a fixed
@@ -38,6 +38,7 @@ const TAIL_READ_BYTES = 64 * 1024;
 /** Sample pages are cut at row boundaries once they hold this many samples (~768 KiB raw). */
 const PAGE_SAMPLES = 1 << 16;
 const DEFLATE_LEVEL = 1;
+const MAX_DEFLATES_IN_FLIGHT = 8;
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
@@ -164,16 +165,21 @@ export async function writeBlock(
 ): Promise<{ info: ObjectInfo; toc: BlockToc }> {
   const format = opts.format ?? BLOCK_FORMAT;
   const sections: { meta: Omit<BlockSection, 'offset' | 'length' | 'crc32'>; stored: Promise<Buffer> }[] = [];
+  const slice = timeSlicer();
   const add = async (
     meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>,
     raw: Uint8Array,
   ) => {
+    // Deflate runs on libuv's thread pool, which the WAL's writes and fsyncs share: keep only a few
+    // sections in flight so that acknowledging writes never waits behind a whole block's compression.
+    if (sections.length >= MAX_DEFLATES_IN_FLIGHT)
+      await sections[sections.length - MAX_DEFLATES_IN_FLIGHT].stored;
     sections.push({
       meta: { ...meta, rawLength: raw.length },
       stored: deflateAsync(raw, { level: DEFLATE_LEVEL }),
     });
-    // Encoding is synchronous: let ingest and queries run between sections.
-    await yieldToEventLoop();
+    // Encoding is synchronous: let ingest and queries run between slices of it.
+    await slice();
   };
 
   const { series, profiles } = data;

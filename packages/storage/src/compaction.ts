@@ -1,4 +1,3 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Labels, labelsKey } from '@emberscope/model';
 import type {
   BlockContents,
@@ -11,6 +10,7 @@ import type {
 } from './block.js';
 import { importStackTree, StackTree } from './stack-tree.js';
 import { columnsAsSource, PartitionSymbols } from './symbols.js';
+import { timeSlicer } from './time-slice.js';
 
 /*
  * Compaction merges a tenant's small blocks into larger ones. Levels: a flush writes level 0; blocks of
@@ -69,9 +69,6 @@ export function planCompaction(
   return undefined;
 }
 
-/** Samples remapped between event-loop yields. */
-const YIELD_EVERY_SAMPLES = 1 << 18;
-
 /**
  * Merges whole blocks of one tenant into the data of one block: symbols are deduplicated across the
  * inputs per partition (by name), stack trees re-inserted with remapped locations, series unioned and
@@ -84,6 +81,7 @@ export async function mergeBlocks(
   level: number,
   keepSeries: (labels: Labels) => boolean = () => true,
 ): Promise<BlockData | undefined> {
+  const slice = timeSlicer();
   // Series: the union of the inputs' kept label sets, sorted by key.
   const seriesByKey = new Map<string, { labels: Labels; parts: [input: number, series: number][] }>();
   inputs.forEach((input, i) => {
@@ -133,7 +131,7 @@ export async function mergeBlocks(
       const locationRemap = out.symbols.importSymbols(columnsAsSource(part.symbols));
       nRemap[p] = importStackTree(out.tree, part.tree, locationRemap);
       pRemap[p] = id;
-      await yieldToEventLoop();
+      await slice();
     }
     partitionRemap.push(pRemap);
     nodeRemap.push(nRemap);
@@ -157,7 +155,6 @@ export async function mergeBlocks(
 
   let row = 0;
   let sample = 0;
-  let sinceYield = 0;
   for (const [s, key] of keys.entries()) {
     const { labels, parts } = seriesByKey.get(key)!;
     series.labels.push(labels);
@@ -192,12 +189,8 @@ export async function mergeBlocks(
         samples.stack[sample] = remap[stack[k]];
         samples.value[sample] = value[k];
       }
-      sinceYield += p.sampleStart[r + 1] - p.sampleStart[r];
       row++;
-      if (sinceYield >= YIELD_EVERY_SAMPLES) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
+      await slice();
     }
     series.minTimeMs[s] = profiles.timeMs[series.rowStart[s]];
     series.maxTimeMs[s] = profiles.timeMs[row - 1];

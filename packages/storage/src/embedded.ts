@@ -185,6 +185,8 @@ interface FrozenHead {
 
 class EmbeddedEngine implements EmbeddedStorage {
   private readonly frozen: FrozenHead[] = [];
+  /** The head's estimated size after the last append (computing it walks every partition). */
+  private headBytes = 0;
   /** Serializes flushes: each waits for the previous one. */
   private flushChain: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | undefined;
@@ -268,8 +270,13 @@ class EmbeddedEngine implements EmbeddedStorage {
       segmentBytes.set(req.tenant, (segmentBytes.get(req.tenant) ?? 0) + records[i].length);
     });
     const durable = this.wal.append(records);
-    if (this.head.byteSize >= this.maxHeadBytes) this.flushInBackground();
+    this.headBytes = this.head.byteSize;
+    if (this.headBytes >= this.maxHeadBytes) this.flushInBackground();
     await durable;
+  }
+
+  headFull(): boolean {
+    return this.frozen.length > 0 && this.headBytes >= this.maxHeadBytes;
   }
 
   /** Throws before anything is written if the call would give a tenant too many head series. */
@@ -335,6 +342,7 @@ class EmbeddedEngine implements EmbeddedStorage {
       const sealed = this.wal.rotate();
       this.frozen.push({ head: this.head, walSegment: this.wal.currentSegment - 1 });
       this.head = new Head(this.maxStackDepth);
+      this.headBytes = 0;
       await sealed;
     }
     while (this.frozen.length > 0) {

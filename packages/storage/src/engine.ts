@@ -195,6 +195,11 @@ export interface StorageEngine {
   stats(): StorageStats;
   /** Appends waiting for their WAL write and fsync; cheap enough to call on every request. */
   walBacklog(): WalBacklog;
+  /**
+   * Whether the in-memory head is at its size limit while the previous head is still being written to a
+   * block: more writes now would grow memory without bound. Cheap enough to call on every request.
+   */
+  headFull(): boolean;
   /** Writes the head to a block now. */
   flush(): Promise<void>;
   /** Flushes pending WAL writes and releases files. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEmbeddedStorage } from '../src/index.js';
+import { LocalFsObjectStore, type ObjectStore, openEmbeddedStorage } from '../src/index.js';
 import { WalWriter } from '../src/wal.js';
 import { removeTempDirs, request, tempDir } from './helpers.js';
 
@@ -43,5 +43,44 @@ describe('WAL backlog (what the server sheds load on when the disk is slow)', ()
     expect(wal.backlog).toEqual({ appends: 1, bytes: 16 });
     await expect(failed).rejects.toThrow();
     expect(wal.backlog).toEqual({ appends: 0, bytes: 0 });
+  });
+});
+
+describe('head backpressure (memory stays bounded when blocks are written slower than data arrives)', () => {
+  it('reports the head full while it is over max_head_size and the previous head is still being written', async () => {
+    const dataDir = await tempDir();
+    const disk = new LocalFsObjectStore(dataDir);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A block store that does not finish writing until released: the flush stays in progress.
+    const slowStore: ObjectStore = {
+      ...disk,
+      put: async (key, bytes) => {
+        await held;
+        return disk.put(key, bytes);
+      },
+      get: (key) => disk.get(key),
+      getRange: (key, offset, length) => disk.getRange(key, offset, length),
+      list: (prefix) => disk.list(prefix),
+      delete: (key) => disk.delete(key),
+    };
+    const s = await openEmbeddedStorage({ dataDir, objectStore: slowStore, maxHeadBytes: 1, walSync: false });
+    try {
+      expect(s.headFull()).toBe(false);
+      // Over the limit: a flush starts and freezes this head; the next append fills the new head.
+      await s.append([request({ timeMs: 1000, samples: { 'main;a': 1 } })]);
+      expect(s.headFull()).toBe(false);
+      await s.append([request({ timeMs: 2000, samples: { 'main;b': 2 } })]);
+      expect(s.headFull()).toBe(true);
+      release();
+      await s.flush();
+      expect(s.headFull()).toBe(false);
+      expect(s.stats().blocks).toBeGreaterThan(0);
+    } finally {
+      release();
+      await s.close();
+    }
   });
 });
