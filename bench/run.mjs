@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const all = ['decode', 'storage', 'flamegraph', 'tree-ops', 'query', 'ingest'];
+const all = ['decode', 'storage', 'flush', 'flamegraph', 'tree-ops', 'query', 'ingest'];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 for (const name of chosen) {
   const script = new URL(`./${name}.mjs`, import.meta.url);
