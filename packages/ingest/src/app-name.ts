@@ -37,6 +37,9 @@ export function parseAppName(name: string): ParsedAppName {
   const labels = new Map<string, string>();
   if (brace >= 0) {
     let key = '';
+    // Whether `key` is only whitespace, kept up to date so that each ',' does not re-trim the key (which
+    // made `{` + n spaces + n commas quadratic).
+    let keyBlank = true;
     let value = '';
     let inValue = false;
     const commit = () => {
@@ -49,6 +52,7 @@ export function parseAppName(name: string): ParsedAppName {
         labels.set(k, value.trim());
       }
       key = '';
+      keyBlank = true;
       value = '';
       inValue = false;
     };
@@ -62,10 +66,11 @@ export function parseAppName(name: string): ParsedAppName {
         else value += char;
       } else if (char === '=') {
         inValue = true;
-      } else if (char === ',' && key.trim() === '') {
+      } else if (char === ',' && keyBlank) {
         // `{a=b,}` and `{,a=b}`: an empty slot between separators is harmless
       } else {
         key += char;
+        if (keyBlank && char.trim() !== '') keyBlank = false;
       }
     }
     if (inValue) commit();

@@ -27,7 +27,7 @@ export type IngestErrorReason =
   | 'bad_format'
   /** A pprof does not decode or breaks a profile rule (sample type names, ...). */
   | 'bad_profile'
-  /** The decompressed pprof exceeds `IngestLimits.maxProfileBytes`. */
+  /** The decompressed pprof, or a text body's stacks, exceed `IngestLimits.maxProfileBytes`. */
   | 'too_large'
   | 'limit_samples'
   | 'limit_labels'

@@ -85,7 +85,7 @@ export function ingestLegacy(request: LegacyIngestRequest, ctx: IngestContext): 
     case 'multipart':
       return unprocessableOnError(() => ingestMultipart(request, params, ctx));
     default:
-      return ingestText(TEXT_PARSERS[format], request.body, params, ctx);
+      return ingestText(format, request.body, params, ctx);
   }
 }
 
@@ -116,7 +116,7 @@ function parseSampleRate(value: string | null): number {
 }
 
 function ingestText(
-  parse: (body: Uint8Array, sink: StackSink) => void,
+  format: TextFormat,
   body: Uint8Array,
   params: LegacyParams,
   ctx: IngestContext,
@@ -131,7 +131,19 @@ function ingestText(
     durationNanos: params.untilNanos > params.fromNanos ? params.untilNanos - params.fromNanos : 0n,
   });
   const scale = type.periodNanos || 1;
-  parse(body, (stack, value) => {
+  // A tree or trie body expands: a chain of n nodes holds n stacks of up to n frames, so a small body can
+  // cost quadratic time and memory. The stacks written out as folded text (the work of parsing them) may
+  // not exceed the profile size limit, which a gzipped folded upload is held to after decompression.
+  const maxBytes = ctx.limits.maxProfileBytes;
+  let stackBytes = 0;
+  TEXT_PARSERS[format](body, (stack, value) => {
+    for (const frame of stack) stackBytes += frame.length + 1;
+    if (stackBytes > maxBytes) {
+      throw unprocessable(
+        'too_large',
+        `the stacks of this ${format} body add up to more than the profile size limit of ${maxBytes} bytes`,
+      );
+    }
     const scaled = value * scale;
     if (!Number.isSafeInteger(scaled)) {
       throw unprocessable('bad_format', `sample value ${value} × ${scale} ns per sample exceeds 2^53`);
@@ -139,10 +151,17 @@ function ingestText(
     builder.addSample(stack, [scaled]);
   });
   const profile = builder.build();
+  const payload = encodeProfile(profile);
+  if (payload.length > maxBytes) {
+    throw unprocessable(
+      'too_large',
+      `this ${format} body converts to a pprof of ${payload.length} bytes, more than the profile size limit of ${maxBytes} bytes`,
+    );
+  }
   const ingested = normalizeProfile({
     tenant: ctx.tenant,
     profile,
-    payload: encodeProfile(profile),
+    payload,
     labels: seriesLabels(params, type.metric, type.serviceName, 'app_name'),
     timeNanos: params.fromNanos,
     limits: ctx.limits,

@@ -1,6 +1,9 @@
 /** Per-request ingestion limits. Body size before decompression and rates are the server's job. */
 export interface IngestLimits {
-  /** Largest pprof accepted after gunzip, in bytes. */
+  /**
+   * Largest pprof accepted after gunzip, in bytes. Text uploads are held to it too: their stacks written
+   * out as folded text, and the pprof they convert to.
+   */
   maxProfileBytes: number;
   maxSamplesPerProfile: number;
   /** Series labels counted after `__delta__` is consumed, without the `__profile_type__` family. */

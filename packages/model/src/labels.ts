@@ -66,13 +66,36 @@ export function matchLabels(labels: Labels, matchers: readonly Matcher[]): boole
   return true;
 }
 
+/** Go's RE2 refuses regexes nested deeper than this ("expression nests too deeply"). */
+const MAX_REGEX_NESTING = 1000;
+
 /**
  * Compiles a matcher regex the way Prometheus does: fully anchored, `.` matching newlines. A leading
  * RE2 `(?i)` (common in Grafana queries, unsupported by JavaScript) becomes the `i` flag.
- * Throws a SyntaxError for an invalid pattern.
+ * Throws a SyntaxError for an invalid pattern, and, as Go's RE2 does, for groups nested more than
+ * 1000 deep: V8 accepts far deeper ones here but then overflows its stack compiling them on first use.
  */
 export function anchored(pattern: string): RegExp {
   const caseInsensitive = pattern.startsWith('(?i)');
   const body = caseInsensitive ? pattern.slice(4) : pattern;
+  if (groupNesting(body) > MAX_REGEX_NESTING) {
+    throw new SyntaxError('Invalid regular expression: expression nests too deeply');
+  }
   return new RegExp(`^(?:${body})$`, caseInsensitive ? 'sui' : 'su');
+}
+
+/** The deepest group nesting of a JavaScript pattern (escaped and bracketed parentheses do not count). */
+function groupNesting(pattern: string): number {
+  let depth = 0;
+  let max = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') max = Math.max(max, ++depth);
+    else if (c === ')') depth--;
+  }
+  return max;
 }

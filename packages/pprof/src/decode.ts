@@ -90,6 +90,11 @@ class IdIndex {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (id === 0) throw new PprofError('zero_id', `${entity} ${i} has id 0, which is reserved for "none"`);
+      if (id > Number.MAX_SAFE_INTEGER)
+        throw new PprofError(
+          'large_id',
+          `${entity} ${i} has id ${id}, above 2^53 - 1: ids that large cannot be told apart`,
+        );
       const other = this.byId.get(id);
       if (other !== undefined) {
         throw new PprofError(

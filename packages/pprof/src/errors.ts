@@ -23,6 +23,8 @@ export type PprofErrorReason =
   | 'value_count'
   /** A mapping, location or function has id 0, which pprof reserves for "none". */
   | 'zero_id'
+  /** An id above 2^53 - 1: ids that large cannot be told apart (they decode to the same number). */
+  | 'large_id'
   | 'duplicate_id'
   | 'unknown_location'
   | 'unknown_function'

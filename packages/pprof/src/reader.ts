@@ -8,6 +8,9 @@ interface Utf8Slicer {
 }
 
 const TWO_POW_32 = 4294967296;
+const TWO_POW_63 = 2 ** 63;
+/** The largest double below 2^63. */
+const MAX_INT64_NUMBER = 2 ** 63 - 1024;
 
 /**
  * Bounds-checked protobuf wire reader. `end` is the end of the message being read and nothing is read
@@ -36,12 +39,16 @@ export class WireReader {
     return b;
   }
 
-  /** Reads a varint as an int64; exact within ±2^53. */
+  /**
+   * Reads a varint as an int64; exact within ±2^53. Values that would round up to 2^63, which the writer
+   * can only write back as -2^63, saturate at the largest double below 2^63.
+   */
   int64(): number {
     const b = this.oneByteVarint();
     if (b >= 0) return b;
     const low = this.longVarint();
-    return (this.high | 0) * TWO_POW_32 + low;
+    const value = (this.high | 0) * TWO_POW_32 + low;
+    return value < TWO_POW_63 ? value : MAX_INT64_NUMBER;
   }
 
   /** Reads a varint as a uint64; exact below 2^53. */

@@ -109,7 +109,9 @@ export class WireWriter {
   private reserve(count: number): void {
     if (this.pos + count <= this.bytes.length) return;
     const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + count));
-    grown.set(this.bytes.subarray(0, this.pos));
+    // All of it, not just up to `pos`: endLength rewinds `pos` to write a length prefix before a body
+    // that is already written, and growing there must not drop the body.
+    grown.set(this.bytes);
     this.bytes = grown;
   }
 }

@@ -217,6 +217,15 @@ describe('decodeProfile refuses bad input with a PprofError', () => {
       'unknown_location',
       `sample 0: location id ${2 ** 64} is not defined`,
     );
+    // Found by the fuzzer: ids near 2^64 all decoded to 2^64, so the profile passed and re-encoding it threw.
+    expectRefused(
+      pprofFormatProfile((p) => {
+        p.function[1].id = 2n ** 64n - 1n;
+        p.location[1].line[0].functionId = 2n ** 64n - 1n;
+      }),
+      'large_id',
+      `function 1 has id ${2 ** 64}, above 2^53 - 1: ids that large cannot be told apart`,
+    );
     expectRefused(
       pprofFormatProfile((p) => {
         p.location[1].line[0].functionId = 7;
