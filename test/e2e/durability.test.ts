@@ -45,28 +45,40 @@ async function sendProfiles(
         { [`main;${service};work${i % 5}`]: n, 'main;idle': 1 },
         now - BigInt(i) * 1_000_000n,
       );
-      let res: Response | undefined;
-      if (i % 3 === 0) {
-        const push = {
-          series: [
-            {
-              labels: [
-                { name: '__name__', value: 'process_cpu' },
-                { name: 'service_name', value: service },
-              ],
-              samples: [{ rawProfile: body.toString('base64'), ID: `id-${i}` }],
-            },
-          ],
-        };
-        res = await fetch(`${url}/push.v1.PusherService/Push`, {
-          method: 'POST',
-          body: JSON.stringify(push),
-          headers: { 'content-type': 'application/json' },
-        }).catch(() => undefined);
-      } else {
-        res = await fetch(`${url}/ingest?name=${service}&format=pprof`, { method: 'POST', body }).catch(
+      const send = (): Promise<Response | undefined> => {
+        if (i % 3 === 0) {
+          const push = {
+            series: [
+              {
+                labels: [
+                  { name: '__name__', value: 'process_cpu' },
+                  { name: 'service_name', value: service },
+                ],
+                samples: [{ rawProfile: body.toString('base64'), ID: `id-${i}` }],
+              },
+            ],
+          };
+          return fetch(`${url}/push.v1.PusherService/Push`, {
+            method: 'POST',
+            body: JSON.stringify(push),
+            headers: { 'content-type': 'application/json' },
+          }).catch(() => undefined);
+        }
+        return fetch(`${url}/ingest?name=${service}&format=pprof`, { method: 'POST', body }).catch(
           () => undefined,
         );
+      };
+      let res = await send();
+      // Like a well-behaved client, retry what the server sheds for now (503 with Retry-After, e.g. a full
+      // head while tiny heads are flushed back to back); a shorter wait than asked keeps the test quick.
+      for (
+        let attempt = 0;
+        res?.status === 503 && res.headers.has('retry-after') && attempt < 50;
+        attempt++
+      ) {
+        await res.arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        res = await send();
       }
       if (res?.status !== 200) {
         if (tolerateRefusals) return;

@@ -98,9 +98,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     });
     proc.stdout?.pipe(log, { end: false });
     proc.stderr?.pipe(log, { end: false });
-    proc.once('exit', (code, signal) => {
-      log.end(`# exited code=${code} signal=${signal}\n`);
-    });
+    // 'close', not 'exit': the last lines (e.g. "stopped") may still be in the pipes when the process exits.
+    const logged = new Promise<void>((resolve) =>
+      proc.once('close', (code, signal) => log.end(`# exited code=${code} signal=${signal}\n`, resolve)),
+    );
     const url = `http://127.0.0.1:${port}`;
     const logTail = (n = 4000) => {
       try {
@@ -136,12 +137,14 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
         const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         const code = await waitExit(proc);
         clearTimeout(timer);
+        await logged;
         cleanup();
         return code;
       },
       async kill() {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
         await waitExit(proc);
+        await logged;
         cleanup();
       },
     };

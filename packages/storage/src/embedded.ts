@@ -44,6 +44,11 @@ import { SeriesBucketer } from './series-query.js';
 import { encodeRecord, WalWriter } from './wal.js';
 import { replayWal } from './wal-replay.js';
 
+/**
+ * A head is never reported full below this: memory is not at risk there, and with a tiny max_head_size
+ * (tests, small machines) heads are flushed back to back and would refuse nearly every write.
+ */
+const MIN_FULL_HEAD_BYTES = 32 * 1024 * 1024;
 export interface StorageLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -276,7 +281,7 @@ class EmbeddedEngine implements EmbeddedStorage {
   }
 
   headFull(): boolean {
-    return this.frozen.length > 0 && this.headBytes >= this.maxHeadBytes;
+    return this.frozen.length > 0 && this.headBytes >= Math.max(this.maxHeadBytes, MIN_FULL_HEAD_BYTES);
   }
 
   /** Throws before anything is written if the call would give a tenant too many head series. */

@@ -73,7 +73,17 @@ describe('head backpressure (memory stays bounded when blocks are written slower
       await s.append([request({ timeMs: 1000, samples: { 'main;a': 1 } })]);
       expect(s.headFull()).toBe(false);
       await s.append([request({ timeMs: 2000, samples: { 'main;b': 2 } })]);
+      // Never full below 32 MiB, whatever max_head_size says: a head that small puts no memory at risk.
+      expect(s.headFull()).toBe(false);
+      // Each service is a partition with its own symbol tables and stack tree (~250 KiB when new).
+      let services = 0;
+      for (; !s.headFull() && services < 2000; services++)
+        await s.append([
+          request({ timeMs: 3000 + services, service: `svc-${services}`, samples: { 'main;c': 1 } }),
+        ]);
       expect(s.headFull()).toBe(true);
+      expect(s.stats().headBytes).toBeGreaterThanOrEqual(32 * 1024 * 1024);
+      expect(services).toBeGreaterThan(10);
       release();
       await s.flush();
       expect(s.headFull()).toBe(false);
