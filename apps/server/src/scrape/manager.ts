@@ -165,7 +165,14 @@ class ProfileLoop {
     const started = Date.now();
     const url = this.url();
     const timeoutMs = this.timeoutMs;
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]);
+    // A timer of our own rather than AbortSignal.any([.., AbortSignal.timeout()]): Node 20 may garbage
+    // collect a timeout signal held only by the combined one, and then a hanging target hangs the loop
+    // forever (nodejs/node#57736).
+    const scrape = new AbortController();
+    const timer = setTimeout(() => scrape.abort(), timeoutMs);
+    const stop = () => scrape.abort();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    const signal = scrape.signal;
     let error = '';
     try {
       const { headers, tls } = await requestOptions(this.job);
@@ -199,6 +206,9 @@ class ProfileLoop {
     } catch (err) {
       if (this.abort.signal.aborted) return;
       error = errorMessage(err, timeoutMs, url);
+    } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', stop);
     }
     if (this.abort.signal.aborted) return;
     const previousError = this.scrapes === 0 ? undefined : this.lastError;
