@@ -540,8 +540,10 @@ function count(phase, key, message) {
   if (message !== undefined && !phase.firstError.has(key)) phase.firstError.set(key, message);
 }
 
+const isFaultPhase = (name) => /#\d+$/.test(name);
+
 async function fire(task, k, lag) {
-  const phase = phaseStats(S.phase);
+  let phase = phaseStats(S.phase);
   phase.dispatched++;
   phase.lags.push(lag);
   S.window.dispatched++;
@@ -595,11 +597,17 @@ async function fire(task, k, lag) {
     return;
   }
   S.window.errors++;
+  // An upload sent just before a fault started and failed by it belongs to the fault.
+  if (isFaultPhase(S.phase) && S.phase !== phase.name) {
+    phase.dispatched--;
+    phase = phaseStats(S.phase);
+    phase.dispatched++;
+  }
   const key = res.status ? String(res.status) : res.code;
   count(phase, key, res.body);
   S.errorLogCount ??= new Map();
   const logged = S.errorLogCount.get(key) ?? 0;
-  if (!/#\d+$/.test(phase.name) && logged < 40) {
+  if (!isFaultPhase(phase.name) && logged < 40) {
     S.errorLogCount.set(key, logged + 1);
     S.errorLog.push({
       t: S.elapsedS(),

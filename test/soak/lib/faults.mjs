@@ -1,14 +1,18 @@
 // The injected faults. Each takes the driver's shared state `S` and fills `r`, its row of the fault
 // table: what was done, what the server answered meanwhile, and the recovery time.
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { statfsSync, unlinkSync } from 'node:fs';
+import { open, statfs } from 'node:fs/promises';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { MULTIPART_CONTENT_TYPE, pushBody } from './profiles.mjs';
 import { request } from './server.mjs';
 import { maxOf, mib, quantile } from './stats.mjs';
 
 export const FAULTS = ['kill', 'disk-full', 'slow-disk', 'disconnect'];
+
+const execFileAsync = promisify(execFile);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,21 +97,22 @@ async function kill(S, r) {
 // ---------------------------------------------------------------------------------------------------
 // Full disk: a ballast file fills the tmpfs holding the data dir.
 
-function fillDisk(path) {
-  const st = statfsSync(path.replace(/\/[^/]+$/, ''));
+/** Fills the filesystem of `path` to 0 bytes free, without blocking the driver's event loop. */
+async function fillDisk(path) {
+  const st = await statfs(dirname(path));
   const free = Number(st.bavail) * Number(st.bsize);
   try {
-    execFileSync('fallocate', ['-l', String(free), path], { stdio: 'pipe' });
+    await execFileAsync('fallocate', ['-l', String(free), path]);
   } catch {
     // tmpfs may refuse the exact size; the loop below fills the rest
   }
-  const fd = openSync(path, 'a');
+  const file = await open(path, 'a');
   try {
     for (const size of [1 << 20, 1 << 12]) {
       const chunk = Buffer.alloc(size);
       for (;;) {
         try {
-          writeSync(fd, chunk);
+          await file.write(chunk);
         } catch (err) {
           if (err.code === 'ENOSPC') break;
           throw err;
@@ -115,7 +120,7 @@ function fillDisk(path) {
       }
     }
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 
@@ -145,7 +150,7 @@ async function diskFull(S, r) {
   r.freeMiBBefore = Math.round(mib(Number(freeBefore.bavail) * Number(freeBefore.bsize)));
   r.minFreeDiskOption = S.serverFeatures.minFreeDisk;
   const tFill = performance.now();
-  fillDisk(ballast);
+  await fillDisk(ballast);
   const afterFill = statfsSync(dir);
   r.fillMs = Math.round(performance.now() - tFill);
   r.freeBytesAfterFill = Number(afterFill.bavail) * Number(afterFill.bsize);
