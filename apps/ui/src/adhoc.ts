@@ -1,13 +1,35 @@
-import type { Flamebearer } from './flamebearer.js';
+import type { DiffRow, DiffTableData } from './diff-table.js';
+import type { Flamebearer, FlameTree } from './flamebearer.js';
+import { functionTable } from './table-data.js';
 
 /**
  * Ad-hoc mode: files dropped on the page are turned into a flamebearer in the browser and never sent anywhere.
- * Supported: pprof (`.pb` or `.pb.gz`, the gzip is undone by the caller) and collapsed/folded text
- * (`a;b;c 42` per line, root first).
+ * Supported: pprof (`.pb` or `.pb.gz`, the gzip is undone by the caller), collapsed/folded text
+ * (`a;b;c 42` per line, root first) and speedscope JSON (speedscope.ts); adhoc-files.ts tells them apart.
  */
 
+/** One stack, root first, and its value. */
+export type Stack = readonly [readonly string[], number];
+
+/** A decoded file: its stacks, what they measure and in which unit (as format.ts understands it). */
+export interface AdhocProfile {
+  type: string;
+  unit: string;
+  stacks: Stack[];
+}
+
+const NS_PER: Record<string, number> = { nanoseconds: 1, microseconds: 1e3, milliseconds: 1e6, seconds: 1e9 };
+
+/** The profile in nanoseconds when it is in another duration unit; undefined when its unit is not a duration. */
+export function inNanoseconds(p: AdhocProfile): AdhocProfile | undefined {
+  const scale = NS_PER[p.unit];
+  if (scale === undefined) return undefined;
+  if (scale === 1) return p;
+  return { ...p, unit: 'nanoseconds', stacks: p.stacks.map(([s, v]) => [s, v * scale] as const) };
+}
+
 /** Merges stacks (root first) into a tree and encodes it as flamebearer levels, children sorted by name. */
-export function stacksToFlamebearer(stacks: Iterable<readonly [readonly string[], number]>): Flamebearer {
+export function stacksToFlamebearer(stacks: Iterable<Stack>): Flamebearer {
   interface Node {
     name: number;
     total: number;
@@ -72,7 +94,11 @@ export class AdhocError extends Error {}
 
 /** Collapsed ("folded") stacks: `frame;frame;frame <count>` per line; blank lines and `#` comments ignored. */
 export function parseCollapsed(text: string): Flamebearer {
-  const stacks: Array<[string[], number]> = [];
+  return stacksToFlamebearer(collapsedStacks(text));
+}
+
+export function collapsedStacks(text: string): Stack[] {
+  const stacks: Stack[] = [];
   for (const [k, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -80,7 +106,7 @@ export function parseCollapsed(text: string): Flamebearer {
     if (!m) throw new AdhocError(`line ${k + 1} is not "stack count": ${line.slice(0, 80)}`);
     stacks.push([m[1].split(';'), Number(m[2])]);
   }
-  return stacksToFlamebearer(stacks);
+  return stacks;
 }
 
 /** A protobuf reader just large enough for pprof's Profile message. */
@@ -137,6 +163,7 @@ class Reader {
 export interface PprofFile {
   /** One flamebearer per sample type (`cpu/nanoseconds`, `alloc_space/bytes`, …). */
   sampleTypes: Array<{ type: string; unit: string }>;
+  stacks(sampleIndex: number): Stack[];
   flamebearer(sampleIndex: number): Flamebearer;
 }
 
@@ -212,8 +239,157 @@ export function parsePprof(bytes: Uint8Array): PprofFile {
     }
     return { frames, values: s.values };
   });
+  const stacksOf = (i: number) => stacks.map((s) => [s.frames, s.values[i] ?? 0] as const);
   return {
     sampleTypes: sampleTypes.map(([t, u]) => ({ type: strings[t] ?? '', unit: strings[u] ?? '' })),
-    flamebearer: (i) => stacksToFlamebearer(stacks.map((s) => [s.frames, s.values[i] ?? 0] as const)),
+    stacks: stacksOf,
+    flamebearer: (i) => stacksToFlamebearer(stacksOf(i)),
   };
+}
+
+/** Two files' stacks as one diff flamebearer (diff.ts's 7-number encoding), computed in the browser. */
+export interface AdhocDiff {
+  flamebearer: Flamebearer;
+  leftTicks: number;
+  rightTicks: number;
+  /** The unit both sides are in (durations in different units are compared in nanoseconds). */
+  unit: string;
+}
+
+/** Both profiles in one unit, or an AdhocError saying why they cannot be compared. */
+export function commonUnit(left: AdhocProfile, right: AdhocProfile): [AdhocProfile, AdhocProfile] {
+  if (left.unit === right.unit) return [left, right];
+  const l = inNanoseconds(left);
+  const r = inNanoseconds(right);
+  if (l && r) return [l, r];
+  throw new AdhocError(
+    `cannot compare files in different units: the baseline is in ${left.unit} (${left.type}), the comparison in ${right.unit} (${right.type})`,
+  );
+}
+
+/**
+ * The diff of baseline (left) and comparison (right): one node per call path present on either side, children
+ * sorted by name, each side laid out on its own axis as the server's `/pyroscope/render-diff` does.
+ */
+export function diffProfiles(baseline: AdhocProfile, comparison: AdhocProfile): AdhocDiff {
+  const [left, right] = commonUnit(baseline, comparison);
+  interface Node {
+    name: number;
+    total: [number, number];
+    self: [number, number];
+    children: Map<number, Node>;
+  }
+  const names = ['total'];
+  const index = new Map<string, number>([['total', 0]]);
+  const newNode = (name: number): Node => ({ name, total: [0, 0], self: [0, 0], children: new Map() });
+  const root = newNode(0);
+  for (const [side, p] of [left, right].entries())
+    for (const [stack, value] of p.stacks) {
+      if (!(value > 0)) continue;
+      let node = root;
+      root.total[side] += value;
+      for (const frame of stack) {
+        let n = index.get(frame);
+        if (n === undefined) {
+          n = names.length;
+          names.push(frame);
+          index.set(frame, n);
+        }
+        let child = node.children.get(n);
+        if (!child) {
+          child = newNode(n);
+          node.children.set(n, child);
+        }
+        child.total[side] += value;
+        node = child;
+      }
+      if (node !== root) node.self[side] += value;
+    }
+  const levels: number[][] = [];
+  let maxSelf = 0;
+  type At = { node: Node; lx: number; rx: number };
+  let frontier: At[] = root.total[0] + root.total[1] > 0 ? [{ node: root, lx: 0, rx: 0 }] : [];
+  while (frontier.length > 0) {
+    const row: number[] = [];
+    const next: At[] = [];
+    let lEnd = 0;
+    let rEnd = 0;
+    for (const { node, lx, rx } of frontier) {
+      const [lt, rt] = node.total;
+      const [ls, rs] = node.self;
+      row.push(lx - lEnd, lt, ls, rx - rEnd, rt, rs, node.name);
+      lEnd = lx + lt;
+      rEnd = rx + rt;
+      maxSelf = Math.max(maxSelf, ls, rs);
+      let clx = lx + ls;
+      let crx = rx + rs;
+      const kids = [...node.children.values()].sort((a, b) =>
+        names[a.name] < names[b.name] ? -1 : names[a.name] > names[b.name] ? 1 : 0,
+      );
+      for (const k of kids) {
+        next.push({ node: k, lx: clx, rx: crx });
+        clx += k.total[0];
+        crx += k.total[1];
+      }
+    }
+    levels.push(row);
+    frontier = next;
+  }
+  const [leftTicks, rightTicks] = root.total;
+  return {
+    flamebearer: { names, levels, numTicks: leftTicks + rightTicks, maxSelf },
+    leftTicks,
+    rightTicks,
+    unit: left.unit,
+  };
+}
+
+/**
+ * The diff table of two files, computed as the server's `/api/v1/diff-table` does (packages/model `diffTable`):
+ * per function, its total on each side with recursion counted once, as a share of each side's total unless
+ * `absolute`; biggest change first.
+ */
+export function adhocDiffTable(left: FlameTree, right: FlameTree, absolute: boolean): DiffTableData {
+  const rows = new Map<string, DiffRow>();
+  const row = (name: string): DiffRow => {
+    let r = rows.get(name);
+    if (!r) {
+      r = {
+        name,
+        baselineSelf: 0,
+        baselineTotal: 0,
+        comparisonSelf: 0,
+        comparisonTotal: 0,
+        baseline: 0,
+        comparison: 0,
+        change: 0,
+        relativeChange: 0,
+      };
+      rows.set(name, r);
+    }
+    return r;
+  };
+  for (const f of functionTable(left)) {
+    const r = row(left.names[f.name]);
+    r.baselineSelf = f.self;
+    r.baselineTotal = f.total;
+  }
+  for (const f of functionTable(right)) {
+    const r = row(right.names[f.name]);
+    r.comparisonSelf = f.self;
+    r.comparisonTotal = f.total;
+  }
+  const leftTicks = left.count > 0 ? left.total[0] : 0;
+  const rightTicks = right.count > 0 ? right.total[0] : 0;
+  const share = (v: number, ticks: number) => (absolute ? v : ticks > 0 ? v / ticks : 0);
+  for (const r of rows.values()) {
+    r.baseline = share(r.baselineTotal, leftTicks);
+    r.comparison = share(r.comparisonTotal, rightTicks);
+    r.change = r.comparison - r.baseline;
+    r.relativeChange = r.baseline !== 0 ? r.change / r.baseline : r.comparison !== 0 ? null : 0;
+  }
+  const sorted = [...rows.values()].sort(
+    (a, b) => Math.abs(b.change) - Math.abs(a.change) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  return { rows: sorted, count: sorted.length, leftTicks, rightTicks, normalized: !absolute };
 }

@@ -1,6 +1,17 @@
 import { Line, Location, Function as PFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { AdhocError, parseCollapsed, parsePprof } from '../src/adhoc.js';
+import {
+  AdhocError,
+  type AdhocProfile,
+  adhocDiffTable,
+  collapsedStacks,
+  diffProfiles,
+  parseCollapsed,
+  parsePprof,
+  stacksToFlamebearer,
+} from '../src/adhoc.js';
+import { decodeDiffFlamebearer } from '../src/diff.js';
+import { decodeFlamebearer, pathOf } from '../src/flamebearer.js';
 import { EXAMPLE } from './fixtures.js';
 
 describe('ad-hoc files', () => {
@@ -43,5 +54,71 @@ describe('ad-hoc files', () => {
       { type: 'cpu', unit: 'nanoseconds' },
     ]);
     expect(file.flamebearer(1)).toEqual(parseCollapsed('main;work;inlined 30000000\nmain 10000000\n'));
+  });
+});
+
+describe('ad-hoc diff of two files', () => {
+  const collapsed = (text: string): AdhocProfile => ({
+    type: 'samples',
+    unit: 'count',
+    stacks: collapsedStacks(text),
+  });
+  const baseline = collapsed('main;a;x 4\nmain;a 2\nmain;b 4\n');
+  const comparison = collapsed('main;a;x 1\nmain;b 5\nmain;c 4\n');
+
+  it('aligns both files: every call path on both sides, each with its own totals', () => {
+    const d = diffProfiles(baseline, comparison);
+    expect(d).toMatchObject({ leftTicks: 10, rightTicks: 10, unit: 'count' });
+    const diff = decodeDiffFlamebearer(d.flamebearer, d.leftTicks, d.rightTicks);
+    const byPath: Record<string, [number, number]> = {};
+    for (let i = 0; i < diff.tree.count; i++)
+      byPath[pathOf(diff.tree, i).join(';') || 'total'] = [diff.left[i], diff.right[i]];
+    expect(byPath).toEqual({
+      total: [10, 10],
+      main: [10, 10],
+      'main;a': [6, 1],
+      'main;a;x': [4, 1],
+      'main;b': [4, 5],
+      'main;c': [0, 4],
+    });
+    // A node is as wide as both sides together.
+    const x = diff.tree.name.indexOf(diff.tree.names.indexOf('x'));
+    expect([diff.tree.total[x], diff.tree.self[x]]).toEqual([5, 5]);
+    expect(d.flamebearer.maxSelf).toBe(5);
+  });
+
+  it('computes the diff table as the server does: shares of each side, biggest change first', () => {
+    const left = decodeFlamebearer(stacksToFlamebearer(baseline.stacks));
+    const right = decodeFlamebearer(stacksToFlamebearer(comparison.stacks));
+    const t = adhocDiffTable(left, right, false);
+    expect(t).toMatchObject({ leftTicks: 10, rightTicks: 10, normalized: true, count: 5 });
+    expect(t.rows.map((r) => [r.name, r.baselineTotal, r.comparisonTotal, +r.change.toFixed(6)])).toEqual([
+      ['a', 6, 1, -0.5],
+      ['c', 0, 4, 0.4],
+      ['x', 4, 1, -0.3],
+      ['b', 4, 5, 0.1],
+      ['main', 10, 10, 0],
+    ]);
+    expect(t.rows.find((r) => r.name === 'c')?.relativeChange).toBeNull();
+    expect(t.rows.find((r) => r.name === 'b')?.relativeChange).toBeCloseTo(0.25);
+    expect(adhocDiffTable(left, right, true).rows[0]).toMatchObject({
+      name: 'a',
+      change: -5,
+      baselineSelf: 2,
+    });
+  });
+
+  it('compares durations in nanoseconds and refuses files in different units', () => {
+    const ms: AdhocProfile = { type: 'time', unit: 'milliseconds', stacks: [[['f'], 2]] };
+    const ns: AdhocProfile = { type: 'cpu', unit: 'nanoseconds', stacks: [[['f'], 3_000_000]] };
+    expect(diffProfiles(ms, ns)).toMatchObject({
+      leftTicks: 2_000_000,
+      rightTicks: 3_000_000,
+      unit: 'nanoseconds',
+    });
+    expect(() => diffProfiles(baseline, ns)).toThrow(AdhocError);
+    expect(() => diffProfiles(baseline, ns)).toThrow(
+      'cannot compare files in different units: the baseline is in count (samples), the comparison in nanoseconds (cpu)',
+    );
   });
 });

@@ -4,9 +4,19 @@
  * (src/url-state.ts); everything here wires DOM events to state changes and state changes to fetches and paints.
  */
 import './style.css';
-import { AdhocError, parseCollapsed, parsePprof } from '../src/adhoc.js';
+import {
+  AdhocError,
+  type AdhocProfile,
+  adhocDiffTable,
+  commonUnit,
+  diffProfiles,
+  stacksToFlamebearer,
+} from '../src/adhoc.js';
+import { readAdhocFile } from '../src/adhoc-files.js';
 import { colorsOfNames } from '../src/colors.js';
 import { baselineFor } from '../src/compare.js';
+import { type DiffTree, decodeDiffFlamebearer, diffPalette, nodeDiffColors } from '../src/diff.js';
+import { type DiffTableData, filterDiffRows, sortDiffRows } from '../src/diff-table.js';
 import { exploreStats } from '../src/explore.js';
 import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
 import {
@@ -52,7 +62,8 @@ import {
 } from '../src/url-state.js';
 import * as api from './api.js';
 import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
-import { ComparisonView } from './compare-view.js';
+import { BASELINE_COLOR, COMPARISON_COLOR, ComparisonView } from './compare-view.js';
+import { DiffTableView } from './diff-table.js';
 import { copyText, h, option } from './dom.js';
 import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
@@ -132,7 +143,7 @@ function stateFor(page: Page): ViewState {
 }
 
 function goTo(page: Page): void {
-  if (page === state.page || adhocFile !== undefined) return;
+  if (page === state.page || adhoc !== undefined) return;
   const next = stateFor(page);
   update({ page, leftFrom: next.leftFrom, leftUntil: next.leftUntil }, true);
 }
@@ -175,20 +186,41 @@ const fileInput = h('input', {
   type: 'file',
   id: 'file-input',
   hidden: true,
-  accept: '.pb,.gz,.pprof,.txt,.folded,.collapsed',
+  accept: '.pb,.gz,.pprof,.txt,.folded,.collapsed,.json',
+});
+/** The second file of an ad-hoc diff: the comparison against the opened file. */
+const compareInput = h('input', {
+  type: 'file',
+  id: 'compare-file-input',
+  hidden: true,
+  accept: '.pb,.gz,.pprof,.txt,.folded,.collapsed,.json',
 });
 const openFileButton = h(
   'button',
-  { id: 'open-file', title: 'View a pprof or collapsed file locally (nothing is uploaded)' },
+  {
+    id: 'open-file',
+    title: 'View a pprof, collapsed or speedscope file locally (nothing is uploaded)',
+  },
   'Open file…',
 );
 const adhocBanner = h('div', { class: 'adhoc-banner', id: 'adhoc-banner', hidden: true });
-const dropOverlay = h(
+const dropOverlay = h('div', { class: 'drop-overlay', hidden: true });
+const dropHint = h(
   'div',
-  { class: 'drop-overlay', hidden: true },
-  'Drop a pprof (.pb.gz) or collapsed text file to view it here. Nothing is uploaded.',
+  {},
+  'Drop a pprof (.pb.gz), collapsed text or speedscope JSON file to view it here. Nothing is uploaded.',
 );
-let adhocFile: string | undefined;
+const dropOpen = h('div', { class: 'drop-zone' }, 'Drop here to open the file');
+const dropCompare = h('div', { class: 'drop-zone', id: 'drop-compare' });
+interface AdhocFile {
+  name: string;
+  profile: AdhocProfile;
+}
+/** Ad-hoc mode: the opened file and, for a diff, the file compared with it. */
+let adhoc: { baseline: AdhocFile; comparison?: AdhocFile } | undefined;
+/** The ad-hoc diff on screen: the diff tree, each side's own tree (search shares) and the diff table. */
+let adhocDiff: { diff: DiffTree; left: FlameTree; right: FlameTree; table: DiffTableData } | undefined;
+let adhocSelected = '';
 const chips = h('div', { class: 'chips' });
 const labelSelect = h('select', { id: 'filter-label', 'aria-label': 'Label' });
 const opSelect = h('select', { id: 'filter-op', 'aria-label': 'Operator' });
@@ -243,7 +275,10 @@ const loadingBar = h('div', { class: 'loading-bar', hidden: true });
 
 const flame = new FlameGraphView(
   {
-    onHover: (node, x, y) => showTooltip(loaded?.tree, node, x, y),
+    onHover: (node, x, y) =>
+      adhocDiff && loaded
+        ? tooltip.diff(adhocDiff.diff, node, x, y, loaded.sampleUnit, false)
+        : showTooltip(loaded?.tree, node, x, y),
     onClick: (node) => zoomTo(node),
     onContextMenu: (node, x, y) => openMenu(loaded?.tree, node, x, y, 'main'),
     onPaint: (ms) => {
@@ -298,6 +333,26 @@ const table = new TopTable({
     renderTable();
   },
 });
+const adhocTable = new DiffTableView({
+  onHover: (name) =>
+    flame.setHighlightName(name === undefined ? -1 : (loaded?.tree.names.indexOf(name) ?? -1)),
+  onSelect: (name) => {
+    adhocSelected = adhocSelected === name ? '' : name;
+    const s = adhocSelected ? exactSearch(name) : { text: '', regex: false };
+    update({ search: s.text, regex: s.regex }, true);
+  },
+  onSort: (key) =>
+    update(
+      state.diffSort === key
+        ? { diffSortDesc: !state.diffSortDesc }
+        : { diffSort: key, diffSortDesc: key !== 'name' },
+      false,
+    ),
+});
+// The server-backed diff view has its own table with these ids.
+adhocTable.element.id = 'adhoc-diff-table';
+adhocTable.element.classList.add('adhoc-diff-table');
+adhocTable.element.querySelector('#diff-table-caption')?.setAttribute('id', 'adhoc-diff-table-caption');
 const timeline = new Timeline({
   onSelect: (fromMs, untilMs) => {
     update({ from: String(fromMs), until: String(untilMs), focus: [] }, true);
@@ -378,6 +433,7 @@ const panes = h(
   { class: 'panes', id: 'panes' },
   table.element,
   h('div', { class: 'graph-pane' }, mainFlameWrap, sandwichPanel),
+  adhocTable.element,
 );
 
 const compare = new ComparisonView({
@@ -458,6 +514,7 @@ const app = h(
     refreshButton,
     openFileButton,
     fileInput,
+    compareInput,
     h('label', { class: 'toggle', title: 'Show times in UTC' }, utcToggle, 'UTC'),
     themeButton,
     authBadge(),
@@ -680,7 +737,7 @@ async function loadServices(): Promise<void> {
 }
 
 async function load(): Promise<void> {
-  if (adhocFile !== undefined) return;
+  if (adhoc !== undefined) return;
   inflight?.abort();
   const ctl = new AbortController();
   inflight = ctl;
@@ -808,88 +865,208 @@ function applySandwichSearch(): void {
   calleesView.setSearch(ok ? matchNames(sandwichTrees.callees.names, m) : undefined);
 }
 
-/** Ad-hoc mode: a dropped or opened file, decoded and shown in the browser only. */
-async function openFile(file: File): Promise<void> {
+/** Ad-hoc mode: a dropped or opened file, decoded in the browser only (gzip undone here, by the browser). */
+async function readFile(file: File): Promise<AdhocProfile> {
   let bytes = new Uint8Array(await file.arrayBuffer());
-  try {
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-      bytes = new Uint8Array(
-        await new Response(
-          new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')),
-        ).arrayBuffer(),
-      );
-    let raw: Flamebearer;
-    let unit = 'count';
-    let type = 'samples';
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 4096));
-    const looksText = !text.includes('\u0000') && /\S\s+\d+\s*$/m.test(text);
-    const fromPprof = () => {
-      const pprof = parsePprof(bytes);
-      const i = pprof.sampleTypes.length - 1; // pprof's default sample type is the last one
-      ({ type, unit } = pprof.sampleTypes[i]);
-      return pprof.flamebearer(i);
-    };
-    if (looksText) {
-      try {
-        raw = parseCollapsed(new TextDecoder().decode(bytes));
-      } catch {
-        raw = fromPprof();
-      }
-    } else raw = fromPprof();
-    inflight?.abort();
-    adhocFile = file.name;
-    const colors = colorsOfNames(raw.names);
-    loaded = {
-      raw,
-      tree: decodeFlamebearer(raw),
-      colors,
-      sampleUnit: unit,
-      profileType: `adhoc:${type}:${unit}::`,
-    };
-    app.classList.add('adhoc-mode');
-    adhocBanner.hidden = false;
-    adhocBanner.replaceChildren(
-      h('b', {}, file.name),
-      ` · sample type ${type} (${unit}) · viewed locally: nothing was uploaded or stored. `,
-      h('button', { id: 'adhoc-close', onclick: () => location.reload() }, '× Close file'),
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+    bytes = new Uint8Array(
+      await new Response(
+        new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')),
+      ).arrayBuffer(),
     );
-    zoomStack.length = 0;
-    state = { ...state, focus: [], sandwich: '', page: 'single' };
-    writeUrl(false);
-    applyPage();
-    mainFlameWrap.hidden = false;
-    sandwichPanel.hidden = true;
-    showMessage('none');
-    if (state.bottomUp) rebuildTree();
-    else flame.setData(loaded.tree, loaded.colors);
-    applyTreeState();
+  return readAdhocFile(bytes);
+}
+
+/** Opens a file on its own, or as the comparison against the open one (the diff of the two is shown). */
+async function openFile(file: File, as: 'baseline' | 'comparison' = 'baseline'): Promise<void> {
+  try {
+    const opened = { name: file.name, profile: await readFile(file) };
+    if (as === 'comparison' && adhoc) {
+      commonUnit(adhoc.baseline.profile, opened.profile); // refuses files in other units before anything changes
+      adhoc = { baseline: adhoc.baseline, comparison: opened };
+    } else adhoc = { baseline: opened };
+    showAdhoc();
   } catch (err) {
+    const back = adhoc
+      ? h('button', { id: 'adhoc-back', onclick: () => showAdhoc() }, `Back to ${adhocTitle()}`)
+      : '';
     showMessage(
       'error',
       h(
         'div',
         {},
-        h('h2', {}, `Could not read ${file.name}`),
+        h('h2', {}, `Could not ${as === 'comparison' && adhoc ? 'compare with' : 'read'} ${file.name}`),
         h('p', { class: 'error-text' }, err instanceof AdhocError ? err.message : String(err)),
         h(
           'p',
           {},
-          'Supported: pprof (.pb or .pb.gz) and collapsed text (one "frame;frame;frame count" per line).',
+          'Supported: pprof (.pb or .pb.gz), collapsed text (one "frame;frame;frame count" per line) and speedscope JSON; both files of a diff in the same unit.',
         ),
+        back,
       ),
     );
   }
+}
+
+function adhocTitle(): string {
+  if (!adhoc) return '';
+  return adhoc.comparison ? `${adhoc.baseline.name} → ${adhoc.comparison.name}` : adhoc.baseline.name;
+}
+
+/** The ad-hoc file's flame graph and top table, or the two files' diff flame graph and diff table. */
+function showAdhoc(): void {
+  if (!adhoc) return;
+  const { baseline, comparison } = adhoc;
+  inflight?.abort();
+  adhocDiff = undefined;
+  adhocSelected = '';
+  if (comparison) {
+    const [left, right] = commonUnit(baseline.profile, comparison.profile);
+    const d = diffProfiles(left, right);
+    const diff = decodeDiffFlamebearer(d.flamebearer, d.leftTicks, d.rightTicks);
+    const l = decodeFlamebearer(stacksToFlamebearer(left.stacks));
+    const r = decodeFlamebearer(stacksToFlamebearer(right.stacks));
+    adhocDiff = { diff, left: l, right: r, table: adhocDiffTable(l, r, false) };
+    loaded = {
+      raw: d.flamebearer,
+      tree: diff.tree,
+      colors: [],
+      sampleUnit: d.unit,
+      profileType: `adhoc:diff:${d.unit}::`,
+    };
+  } else {
+    const { type, unit, stacks } = baseline.profile;
+    const raw = stacksToFlamebearer(stacks);
+    loaded = {
+      raw,
+      tree: decodeFlamebearer(raw),
+      colors: colorsOfNames(raw.names),
+      sampleUnit: unit,
+      profileType: `adhoc:${type}:${unit}::`,
+    };
+  }
+  app.classList.add('adhoc-mode');
+  app.classList.toggle('adhoc-diff', adhocDiff !== undefined);
+  renderAdhocBanner();
+  zoomStack.length = 0;
+  // Bottom-up would invert the combined widths of a diff: diffs are shown top-down, as on the diff page.
+  state = { ...state, focus: [], sandwich: '', page: 'single', bottomUp: state.bottomUp && !adhocDiff };
+  writeUrl(false);
+  applyPage();
+  renderControls();
+  mainFlameWrap.hidden = false;
+  sandwichPanel.hidden = true;
+  showMessage('none');
+  if (state.bottomUp) rebuildTree();
+  else paintFlame();
+  applyTreeState();
+}
+
+function colorBlind(): boolean {
+  return localStorage.getItem('emberscope.colorBlind') === '1';
+}
+
+function paintFlame(): void {
+  if (!loaded) return;
+  if (adhocDiff)
+    flame.setData(loaded.tree, [], {
+      index: nodeDiffColors(adhocDiff.diff),
+      palette: diffPalette(colorBlind()),
+    });
+  else flame.setData(loaded.tree, loaded.colors);
+}
+
+function renderAdhocBanner(): void {
+  if (!adhoc || !loaded) return;
+  const { baseline, comparison } = adhoc;
+  const local = ' · viewed locally: nothing was uploaded or stored. ';
+  const close = h(
+    'button',
+    { id: 'adhoc-close', onclick: () => location.reload() },
+    comparison ? '× Close files' : '× Close file',
+  );
+  adhocBanner.hidden = false;
+  if (!comparison) {
+    const { type, unit } = baseline.profile;
+    adhocBanner.replaceChildren(
+      h('b', {}, baseline.name),
+      ` · sample type ${type} (${unit})${local}`,
+      h(
+        'button',
+        {
+          id: 'adhoc-compare',
+          title: 'Pick a second file: the diff shows what grew and shrank from this one to it',
+          onclick: () => compareInput.click(),
+        },
+        'Compare with…',
+      ),
+      close,
+    );
+    return;
+  }
+  const palette = diffPalette(colorBlind());
+  adhocBanner.replaceChildren(
+    h('span', { class: 'side-swatch', style: `background:${BASELINE_COLOR}` }),
+    h('b', { id: 'adhoc-baseline' }, baseline.name),
+    h('span', { class: 'muted' }, 'baseline'),
+    ' → ',
+    h('span', { class: 'side-swatch', style: `background:${COMPARISON_COLOR}` }),
+    h('b', { id: 'adhoc-comparison' }, comparison.name),
+    h('span', { class: 'muted' }, 'comparison'),
+    ` · ${loaded.sampleUnit}${local}`,
+    h(
+      'button',
+      {
+        id: 'adhoc-uncompare',
+        onclick: () => {
+          adhoc = { baseline };
+          showAdhoc();
+        },
+      },
+      '× Close comparison',
+    ),
+    close,
+    h(
+      'div',
+      { class: 'diff-legend adhoc-legend' },
+      h('span', {}, 'shrank'),
+      ...[0, 3, 6, 10, 14, 17, 20].map((k) =>
+        h('span', { class: 'legend-swatch', style: `background:${palette[k]}` }),
+      ),
+      h('span', {}, "grew (share of each side's total, saturated at ±100%)"),
+    ),
+  );
 }
 
 openFileButton.addEventListener('click', () => fileInput.click());
 fileInput.addEventListener('change', () => {
   const f = fileInput.files?.[0];
   if (f) void openFile(f);
+  fileInput.value = '';
 });
+compareInput.addEventListener('change', () => {
+  const f = compareInput.files?.[0];
+  if (f) void openFile(f, 'comparison');
+  compareInput.value = '';
+});
+/** With a file open, the page is split: drop on the left half to open another file, on the right to compare. */
+function dropTarget(e: DragEvent): 'baseline' | 'comparison' {
+  return adhoc && e.clientX > window.innerWidth / 2 ? 'comparison' : 'baseline';
+}
 window.addEventListener('dragover', (e) => {
   if (!e.dataTransfer?.types.includes('Files')) return;
   e.preventDefault();
   dropOverlay.hidden = false;
+  dropOverlay.classList.toggle('split', adhoc !== undefined);
+  if (!adhoc) {
+    dropOverlay.replaceChildren(dropHint);
+    return;
+  }
+  const target = dropTarget(e);
+  dropCompare.textContent = `Drop here to compare with ${adhoc.baseline.name}`;
+  dropOpen.classList.toggle('active', target === 'baseline');
+  dropCompare.classList.toggle('active', target === 'comparison');
+  dropOverlay.replaceChildren(dropOpen, dropCompare);
 });
 window.addEventListener('dragleave', (e) => {
   if (e.relatedTarget === null) dropOverlay.hidden = true;
@@ -898,14 +1075,14 @@ window.addEventListener('drop', (e) => {
   e.preventDefault();
   dropOverlay.hidden = true;
   const f = e.dataTransfer?.files[0];
-  if (f) void openFile(f);
+  if (f) void openFile(f, dropTarget(e));
 });
 
 function rebuildTree(): void {
   if (!loaded) return;
   const fb = state.bottomUp ? invertFlamebearer(loaded.raw) : loaded.raw;
   loaded.tree = decodeFlamebearer(fb);
-  flame.setData(loaded.tree, loaded.colors);
+  paintFlame();
 }
 
 /** Focus, search and table: everything derived from the loaded tree and the state, without fetching. */
@@ -937,6 +1114,10 @@ function applySearch(): void {
   if (m === undefined || 'error' in m) {
     nameMatches = undefined;
     searchInfo.textContent = m && 'error' in m ? `Invalid regex: ${m.error}` : '';
+  } else if (adhocDiff) {
+    nameMatches = matchNames(loaded.tree.names, m);
+    const share = (t: FlameTree) => formatPercent(matchedTicks(t, matchNames(t.names, m), 0), t.numTicks);
+    searchInfo.textContent = `${share(adhocDiff.left)} of baseline · ${share(adhocDiff.right)} of comparison matched`;
   } else {
     nameMatches = matchNames(loaded.tree.names, m);
     const zoom = currentZoom();
@@ -950,6 +1131,10 @@ function applySearch(): void {
 
 function renderTable(): void {
   if (!loaded) return;
+  if (adhocDiff) {
+    renderAdhocDiffTable(adhocDiff.table, loaded.sampleUnit);
+    return;
+  }
   const zoom = currentZoom();
   const { tree, colors, sampleUnit } = loaded;
   let rows = functionTable(tree, zoom);
@@ -966,6 +1151,22 @@ function renderTable(): void {
     sort: state.sort,
     desc: state.sortDesc,
     selected: selectedName,
+  });
+}
+
+function renderAdhocDiffTable(t: DiffTableData, unit: string): void {
+  const m = compileSearch({ text: state.search, regex: state.regex });
+  const rows = m && !('error' in m) ? filterDiffRows(t.rows, m) : t.rows;
+  adhocTable.setModel({
+    rows: sortDiffRows(rows, state.diffSort, state.diffSortDesc),
+    normalized: t.normalized,
+    leftTicks: t.leftTicks,
+    rightTicks: t.rightTicks,
+    format: (v) => formatValue(v, unit),
+    sort: state.diffSort,
+    desc: state.diffSortDesc,
+    caption: `${rows.length.toLocaleString()} function${rows.length === 1 ? '' : 's'}${rows.length !== t.rows.length ? ' matching the search' : ''} · shares of each side's total`,
+    selected: state.search === exactSearch(adhocSelected).text ? adhocSelected : '',
   });
 }
 
@@ -1370,7 +1571,7 @@ document.addEventListener('keydown', (e) => {
   const typing = isTyping(target as HTMLInputElement | null);
   const action = shortcutOf(e, typing);
   if (!action) return;
-  if (action !== 'escape' && adhocFile !== undefined && action === 'toggleBottomUp') return;
+  if (action !== 'escape' && adhoc !== undefined && action === 'toggleBottomUp') return;
   e.preventDefault();
   switch (action) {
     case 'escape':
