@@ -126,8 +126,8 @@ const options = [
   {
     key: 'max_head_size',
     kind: 'bytes',
-    default: 256 * 1024 * 1024,
-    help: 'Flush the head earlier when it holds this much.',
+    default: 1024 * 1024 * 1024,
+    help: 'Flush the head earlier when it holds this much (about 1 MiB per active service with 5 profile types; the frozen head being written counts again).',
   },
   {
     key: 'retention',
@@ -182,6 +182,12 @@ const options = [
     kind: 'integer',
     default: 1,
     help: 'Worker threads for large query computations (flame graph building); 0 computes on the main thread.',
+  },
+  {
+    key: 'ingest_workers',
+    kind: 'integer',
+    default: 1,
+    help: 'Worker threads that inflate, decode and validate uploads, so ingestion uses more than one core; 0 decodes on the main thread.',
   },
   {
     key: 'shutdown_timeout',

@@ -1,5 +1,5 @@
 import type { ApiError } from '@emberscope/api';
-import { DeltaState, type IngestContext, type IngestedProfile } from '@emberscope/ingest';
+import { type DecodeContext, DeltaState, type IngestContext, type IngestedProfile } from '@emberscope/ingest';
 import type { StorageEngine } from '@emberscope/storage';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -24,13 +24,16 @@ export class ServerContext {
   readonly connectOptions: ConnectOptions;
   readonly queries: QueryGate;
   readonly compute: ComputePool;
+  /** Decodes uploads off the event loop; the event loop keeps HTTP, the head and the WAL. */
+  readonly decoders: ComputePool;
   readonly query: QueryService;
   /** Refuses work the server cannot take now: body budget, WAL backlog, low disk (load-shedding.ts). */
   readonly shedding: LoadShedding;
   readonly keys: KeyStore;
   /** Every registered route with its access level (filled by registerAuth as routes are added). */
   readonly routes: RouteAccess[] = [];
-  private readonly deltas = new DeltaState();
+  /** Baselines of cumulative Push series (server-side deltas); state, so it stays on the main thread. */
+  readonly deltas = new DeltaState();
 
   constructor(
     readonly config: ServerConfig,
@@ -49,6 +52,11 @@ export class ServerContext {
       timeoutMs: config.query_timeout,
     });
     this.compute = new ComputePool(config.query_workers, config.query_timeout);
+    this.decoders = new ComputePool(
+      config.ingest_workers,
+      config.http_request_timeout || 5 * 60_000,
+      'decoding the upload',
+    );
     this.query = new QueryService(this);
     this.shedding = new LoadShedding(config, storage, metrics.registry, log.child({ component: 'shedding' }));
     this.keys = new KeyStore(keyFilePath(config.data_dir));
@@ -66,11 +74,15 @@ export class ServerContext {
   }
 
   ingestContext(tenant: string): IngestContext {
+    return { ...this.decodeContext(tenant), deltas: this.deltas };
+  }
+
+  /** `ingestContext` without the delta state: plain data that can be sent to a decoder thread. */
+  decodeContext(tenant: string): DecodeContext {
     const c = this.config;
     return {
       tenant,
       nowMs: Date.now(),
-      deltas: this.deltas,
       limits: {
         maxProfileBytes: c.max_profile_size,
         maxSamplesPerProfile: c.max_samples_per_profile,
@@ -92,7 +104,10 @@ export class ServerContext {
 
   private recordError(route: string, err: ApiError): void {
     this.metrics.errors.inc({ route, status: String(err.status), reason: err.reason });
-    if (err.status >= 500) this.log.error({ err: err.cause ?? err, route }, 'request failed');
+    // A 5xx with Retry-After is a deliberate, counted refusal (load shedding, low disk): logging each
+    // one at error, with its stack, would add cost exactly when the server is overloaded.
+    const refusal = err.status < 500 || (err as { retryAfterS?: number }).retryAfterS !== undefined;
+    if (!refusal) this.log.error({ err: err.cause ?? err, route }, 'request failed');
     else
       this.log.debug(
         { route, status: err.status, reason: err.reason, error: err.message },

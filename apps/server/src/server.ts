@@ -161,6 +161,7 @@ export async function startServer(
         await scrape.stop();
         await app.close();
         await context.compute.close();
+        await context.decoders.close();
         await storage.close();
       })();
       return closing;

@@ -1,7 +1,10 @@
+import { defaultIngestLimits, IngestError } from '@emberscope/ingest';
 import { buildFunctionTree, stackValuesFromFolded, toFlameGraph } from '@emberscope/model';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ComputePool } from '../src/compute/pool.js';
+import { runsInline, runTask } from '../src/compute/tasks.js';
 import { QueryGate } from '../src/query-gate.js';
+import { cpuProfile } from './helpers.js';
 
 /** Enough distinct stacks to cross the inline threshold, so the work really goes to a worker. */
 function bigInput() {
@@ -33,6 +36,37 @@ describe('ComputePool', () => {
     // The regular pool still works afterwards in the same process.
     const small = stackValuesFromFolded(['a;b 1']);
     expect((await pool.run('flameGraph', { parts: [small], maxNodes: 10 })).total).toBe(1);
+  });
+});
+
+describe('decoding uploads on a worker', () => {
+  const pool = new ComputePool(1, 30_000, 'decoding the upload');
+  afterAll(() => pool.close());
+  const ctx = { tenant: 't', nowMs: 1_700_000_000_000, limits: defaultIngestLimits };
+  const stacks: Record<string, number> = {};
+  for (let i = 0; i < 400; i++) stacks[`main;handler${i % 20};work${i}`] = 1 + (i % 5);
+
+  test('a worker decodes an upload into exactly what the main thread would store', async () => {
+    const input = {
+      query: 'name=app.cpu{env=prod}&format=pprof',
+      contentType: '',
+      body: cpuProfile(stacks),
+      ctx,
+    };
+    expect(runsInline('ingestLegacy', input)).toBe(false);
+    const inWorker = await pool.run('ingestLegacy', input);
+    // Buffers arrive as plain Uint8Arrays: compare bytes, not classes.
+    const inline = runTask('ingestLegacy', input).map((p) => ({ ...p, payload: new Uint8Array(p.payload) }));
+    expect(inWorker).toEqual(inline);
+    expect(inWorker[0].series[0].labels).toContainEqual({ name: 'env', value: 'prod' });
+  });
+
+  test('an upload refused on the worker keeps its status, reason and message', async () => {
+    const body = Buffer.alloc(20_000, 0xff); // not a protobuf
+    const refused = pool.run('ingestLegacy', { query: 'name=app&format=pprof', contentType: '', body, ctx });
+    await expect(refused).rejects.toBeInstanceOf(IngestError);
+    await expect(refused).rejects.toMatchObject({ status: 422, reason: 'bad_profile' });
+    await expect(refused).rejects.toThrow(/not a valid pprof/);
   });
 });
 

@@ -8,6 +8,6 @@ export {
   selectLegacyFormat,
 } from './legacy.js';
 export { defaultIngestLimits, type IngestLimits } from './limits.js';
-export { ingestPush, type PushSeries } from './push.js';
+export { applyPushDeltas, type DecodedPush, decodePush, ingestPush, type PushSeries } from './push.js';
 export { parseTime } from './time.js';
-export type { IngestContext, IngestedProfile, IngestedSeries } from './types.js';
+export type { DecodeContext, IngestContext, IngestedProfile, IngestedSeries } from './types.js';

@@ -18,7 +18,7 @@ import {
   type SampleTypeConfigs,
 } from './sample-type-config.js';
 import { parseTime } from './time.js';
-import type { IngestContext, IngestedProfile } from './types.js';
+import type { DecodeContext, IngestedProfile } from './types.js';
 
 /** A `POST /ingest` (or `/pyroscope/ingest`) request as the HTTP server received it. */
 export interface LegacyIngestRequest {
@@ -67,7 +67,7 @@ const TEXT_PARSERS: Record<TextFormat, (body: Uint8Array, sink: StackSink) => vo
  * body does not parse and for every error on the pprof paths, 422 `unsupported` for `format=jfr`,
  * `format=speedscope` and multipart `prev_profile`.
  */
-export function ingestLegacy(request: LegacyIngestRequest, ctx: IngestContext): IngestedProfile[] {
+export function ingestLegacy(request: LegacyIngestRequest, ctx: DecodeContext): IngestedProfile[] {
   const params = parseLegacyParams(request.query, ctx.nowMs);
   const format = selectLegacyFormat(request.query.get('format'), request.contentType);
   switch (format) {
@@ -119,7 +119,7 @@ function ingestText(
   format: TextFormat,
   body: Uint8Array,
   params: LegacyParams,
-  ctx: IngestContext,
+  ctx: DecodeContext,
 ): IngestedProfile[] {
   // Pyroscope v1 answers 200 but does not store text uploads of exemplars.
   if (params.name.labels.some((label) => label.name === 'profile_id')) return [];
@@ -172,7 +172,7 @@ function ingestText(
 function ingestMultipart(
   request: LegacyIngestRequest,
   params: LegacyParams,
-  ctx: IngestContext,
+  ctx: DecodeContext,
 ): IngestedProfile[] {
   const files = parseMultipartFiles(request.contentType, request.body);
   if ((files.get('prev_profile')?.length ?? 0) > 0) {
@@ -198,7 +198,7 @@ function ingestPprof(
   bytes: Uint8Array,
   configs: SampleTypeConfigs,
   params: LegacyParams,
-  ctx: IngestContext,
+  ctx: DecodeContext,
 ): IngestedProfile[] {
   if (bytes.length === 0) return [];
   const profile = decodeClientProfile(bytes, ctx.limits);

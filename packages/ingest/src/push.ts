@@ -1,9 +1,10 @@
 import { LabelName } from '@emberscope/model';
 import { decodeClientProfile } from './decode.js';
+import type { DeltaState } from './delta.js';
 import { SeriesLabels } from './labels.js';
 import { normalizeProfile } from './normalize.js';
 import { nowNanos } from './time.js';
-import type { IngestContext, IngestedProfile } from './types.js';
+import type { DecodeContext, IngestContext, IngestedProfile } from './types.js';
 
 /** A `push.v1.RawProfileSeries` as decoded from the wire (binary or JSON). */
 export interface PushSeries {
@@ -15,6 +16,13 @@ export interface PushSeries {
 /** Labels a client may send that steer ingestion and are never stored. */
 const CONSUMED_LABELS = ['__otel__', '__order__'];
 
+/** A decoded Push profile before server-side deltas. */
+export interface DecodedPush {
+  ingested: IngestedProfile;
+  /** False when its series said `__delta__="false"`. */
+  mayBeCumulative: boolean;
+}
+
 /**
  * Converts a `push.v1.PusherService/Push` request into profiles to store. Per series: `__name__` is
  * required and must be a metric name, `service_name` defaults to `unknown_service`, label names have
@@ -24,7 +32,12 @@ const CONSUMED_LABELS = ['__otel__', '__order__'];
  * Errors are 400 `invalid_argument`.
  */
 export function ingestPush(series: readonly PushSeries[], ctx: IngestContext): IngestedProfile[] {
-  const decoded: { ingested: IngestedProfile; mayBeCumulative: boolean }[] = [];
+  return applyPushDeltas(decodePush(series, ctx), ctx.deltas);
+}
+
+/** The stateless part of `ingestPush`: validation and decoding, which may run on a worker thread. */
+export function decodePush(series: readonly PushSeries[], ctx: DecodeContext): DecodedPush[] {
+  const decoded: DecodedPush[] = [];
   series.forEach((pushed, seriesIndex) => {
     const labels = new SeriesLabels();
     for (const { name, value } of pushed.labels) labels.add(name, value);
@@ -49,9 +62,14 @@ export function ingestPush(series: readonly PushSeries[], ctx: IngestContext): I
       if (ingested) decoded.push({ ingested, mayBeCumulative: delta !== 'false' });
     });
   });
+  return decoded;
+}
+
+/** The stateful part of `ingestPush`: cumulative profiles become deltas against their baselines. */
+export function applyPushDeltas(decoded: readonly DecodedPush[], deltas: DeltaState): IngestedProfile[] {
   const stored: IngestedProfile[] = [];
   for (const { ingested, mayBeCumulative } of decoded) {
-    const profile = mayBeCumulative ? ctx.deltas.subtract(ingested) : ingested;
+    const profile = mayBeCumulative ? deltas.subtract(ingested) : ingested;
     if (profile) stored.push(profile);
   }
   return stored;

@@ -26,12 +26,16 @@ export interface IngestedProfile {
   series: IngestedSeries[];
 }
 
-/** What every ingestion call needs besides the request. */
-export interface IngestContext {
+/** What decoding a request needs: plain data, so that it can run on a worker thread. */
+export interface DecodeContext {
   tenant: string;
   /** The current time, injected so that tests and replays are deterministic. */
   nowMs: number;
   limits: IngestLimits;
+}
+
+/** What every ingestion call needs besides the request. */
+export interface IngestContext extends DecodeContext {
   /**
    * Baselines for server-side deltas of cumulative allocation profiles. Only Push uses it: `/ingest`
    * marks everything as already delta (`__delta__="false"`), as Pyroscope v1 does.

@@ -60,9 +60,28 @@ export class ByteWriter {
   }
 
   string(s: string): void {
-    const bytes = utf8.encode(s);
-    this.varint(bytes.length);
-    this.bytes(bytes);
+    // Symbol names and labels are nearly always ASCII: copying their char codes avoids a TextEncoder
+    // call and an allocation per string, which dominated block and WAL encoding.
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) {
+      const bytes = utf8.encode(s);
+      this.varint(bytes.length);
+      this.bytes(bytes);
+      return;
+    }
+    this.varint(n);
+    this.reserve(n);
+    const buf = this.buf;
+    const at = this.length;
+    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    this.length = at + n;
   }
 
   bytes(b: Uint8Array): void {

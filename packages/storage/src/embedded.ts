@@ -59,7 +59,11 @@ export interface EmbeddedStorageOptions {
   dataDir: string;
   /** Flush the head to blocks once its data spans, or it has been open, this long. Default 1 h. */
   blockDurationMs?: number;
-  /** Flush earlier when the head's estimated size passes this. Default 256 MiB. */
+  /**
+   * Flush earlier when the head's estimated size passes this. Default 1 GiB: every partition (service)
+   * in the head holds its symbols and stack tree, so a limit below the working set of all active
+   * services makes flushes back to back, each rewriting every partition.
+   */
   maxHeadBytes?: number;
   /** Active (head) series per tenant, a number or a function of the tenant; 0 or absent: no limit. */
   maxSeriesPerTenant?: number | ((tenant: string) => number);
@@ -229,7 +233,7 @@ class EmbeddedEngine implements EmbeddedStorage {
     walTenantBytes: Map<number, Map<string, number>>,
   ) {
     this.blockDurationMs = opts.blockDurationMs ?? HOUR_MS;
-    this.maxHeadBytes = opts.maxHeadBytes ?? 256 * 1024 * 1024;
+    this.maxHeadBytes = opts.maxHeadBytes ?? 1024 * 1024 * 1024;
     this.maxStackDepth = opts.maxStackDepth ?? 1024;
     this.compactionPolicy = {
       windowsMs: [...(opts.compactionWindowsMs ?? [6 * HOUR_MS, DAY_MS])],

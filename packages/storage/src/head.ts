@@ -24,6 +24,11 @@ export class HeadPartition {
 
   constructor(readonly name: string) {}
 
+  /** Rough heap footprint, for the head size limit (query-time frame caches not included). */
+  get byteSize(): number {
+    return this.symbols.byteSize + this.tree.byteSize;
+  }
+
   stackValues(values: Float64Array): StackValues {
     return { ...this.tree.arrays(), values, ...this.frames.update(this.symbols.columns()) };
   }
@@ -53,6 +58,8 @@ export class TenantHead implements Queryable {
   readonly sampleValue = growableFloat64(4096);
 
   readonly partitions: HeadPartition[] = [];
+  /** Sum of the partitions' sizes, kept up to date on insert: summing them per append cost O(partitions). */
+  private partitionBytes = 0;
   private readonly partitionIds = new Map<string, number>();
 
   minTimeMs = Number.POSITIVE_INFINITY;
@@ -70,20 +77,21 @@ export class TenantHead implements Queryable {
 
   get byteSize(): number {
     // ~256 B per series for labels and postings, 8 B per row in seriesRows, plus the columns.
-    let bytes =
+    const bytes =
       this.index.size * 256 +
       this.rowCount * 8 +
       this.rowTimeMs.byteCapacity * 4 +
       this.rowPartition.byteCapacity * 2 +
       this.sampleStack.byteCapacity +
       this.sampleValue.byteCapacity;
-    for (const p of this.partitions) bytes += p.symbols.byteSize + p.tree.byteSize;
-    return bytes;
+    return bytes + this.partitionBytes;
   }
 
   insert(req: HeadProfile, maxStackDepth: number, summer: StackSummer): void {
     const partitionId = this.partitionId(req.partition);
-    const { symbols, tree } = this.partitions[partitionId];
+    const partition = this.partitions[partitionId];
+    const { symbols, tree } = partition;
+    const sizeBefore = partition.byteSize;
     const p = req.profile;
     const locationRemap = symbols.importProfile(p);
     const sampleStacks = new Int32Array(p.sampleCount);
@@ -102,6 +110,7 @@ export class TenantHead implements Queryable {
       }
       sampleStacks[s] = stack;
     }
+    this.partitionBytes += partition.byteSize - sizeBefore;
 
     const timeMs = Number(req.timeNanos / 1_000_000n);
     const typeCount = numSampleTypes(p);
@@ -129,7 +138,9 @@ export class TenantHead implements Queryable {
     let id = this.partitionIds.get(name);
     if (id === undefined) {
       id = this.partitions.length;
-      this.partitions.push(new HeadPartition(name));
+      const partition = new HeadPartition(name);
+      this.partitions.push(partition);
+      this.partitionBytes += partition.byteSize;
       this.partitionIds.set(name, id);
     }
     return id;

@@ -1,6 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '@emberscope/api';
-import { runTask, type TaskInput, type TaskName, type TaskOutput, taskSize } from './tasks.js';
+import {
+  errorFromTask,
+  runsInline,
+  runTask,
+  type TaskError,
+  type TaskInput,
+  type TaskName,
+  type TaskOutput,
+} from './tasks.js';
 
 interface Job {
   id: number;
@@ -16,12 +24,9 @@ interface Slot {
   timer?: NodeJS.Timeout;
 }
 
-/** Inputs smaller than this many stack nodes run inline: cloning them to a worker would cost more. */
-const inlineBelowNodes = 50_000;
-
 /**
- * Runs large query computations (flame graph building, …) on worker threads so that a long merge never
- * stalls ingest or /ready on the event loop. A task that exceeds the timeout has its worker terminated
+ * Runs large computations (flame graph building, decoding uploads, …) on worker threads so that a long
+ * merge never stalls ingest or /ready on the event loop, and so that ingestion uses more than one core. A task that exceeds the timeout has its worker terminated
  * (the only way to stop synchronous work) and fails with deadline_exceeded; the worker is replaced.
  */
 export class ComputePool {
@@ -33,12 +38,14 @@ export class ComputePool {
   constructor(
     size: number,
     private readonly timeoutMs: number,
+    /** What the pool computes, for the timeout message: "query computation", "profile decoding". */
+    private readonly what = 'query computation',
   ) {
     for (let i = 0; i < size; i++) this.slots.push({ worker: this.spawn() });
   }
 
   run<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
-    if (this.slots.length === 0 || taskSize(input) < inlineBelowNodes)
+    if (this.slots.length === 0 || runsInline(task, input))
       return Promise.resolve().then(() => runTask(task, input));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, input, resolve: resolve as (o: unknown) => void, reject });
@@ -57,12 +64,12 @@ export class ComputePool {
     // Always the compiled worker: tests run this module from src/, where no .js worker exists.
     const worker = new Worker(new URL('../../dist/compute/worker.js', import.meta.url));
     worker.unref();
-    worker.on('message', (msg: { id: number; output?: unknown; error?: string }) => {
+    worker.on('message', (msg: { id: number; output?: unknown; error?: TaskError }) => {
       const slot = this.slots.find((s) => s.worker === worker);
       const job = slot?.job;
       if (!slot || !job || job.id !== msg.id) return;
       this.finish(slot);
-      if (msg.error !== undefined) job.reject(new Error(msg.error));
+      if (msg.error !== undefined) job.reject(errorFromTask(msg.error));
       else job.resolve(msg.output);
     });
     worker.on('error', (err) => this.replace(worker, err));
@@ -76,10 +83,7 @@ export class ComputePool {
       slot.job = job;
       slot.timer = setTimeout(() => {
         job.reject(
-          new ApiError(
-            'deadline_exceeded',
-            `query computation took longer than the ${this.timeoutMs} ms query timeout`,
-          ),
+          new ApiError('deadline_exceeded', `${this.what} took longer than its ${this.timeoutMs} ms timeout`),
         );
         slot.job = undefined;
         void this.replace(slot.worker);

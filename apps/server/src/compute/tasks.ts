@@ -1,4 +1,11 @@
 import {
+  type DecodeContext,
+  decodePush,
+  IngestError,
+  ingestLegacy,
+  type PushSeries,
+} from '@emberscope/ingest';
+import {
   buildFunctionTree,
   compareUtf8,
   diffTable,
@@ -27,11 +34,26 @@ function tree(input: StacksInput) {
   return buildFunctionTree(parts);
 }
 
+/** A `/ingest` request as a worker receives it (URLSearchParams do not cross threads). */
+export interface LegacyInput {
+  query: string;
+  contentType: string;
+  body: Uint8Array;
+  ctx: DecodeContext;
+}
+
 /**
- * CPU-heavy query steps, as pure functions of structured-cloneable inputs, so that the same code runs
- * inline for small inputs and in a worker thread for large ones.
+ * CPU-heavy steps of queries and of ingestion (inflating, decoding and validating uploads), as pure
+ * functions of structured-cloneable inputs, so that the same code runs inline for small inputs and in a
+ * worker thread for large ones.
  */
 export const tasks = {
+  ingestLegacy: (input: LegacyInput) =>
+    ingestLegacy(
+      { query: new URLSearchParams(input.query), contentType: input.contentType, body: input.body },
+      input.ctx,
+    ),
+  decodePush: (input: { series: PushSeries[]; ctx: DecodeContext }) => decodePush(input.series, input.ctx),
   flameGraph: (input: StacksInput & { maxNodes: number }) => toFlameGraph(tree(input), input.maxNodes),
   treeBytes: (input: StacksInput & { maxNodes: number }) => encodeTree(tree(input), input.maxNodes),
   dot: (input: StacksInput & { maxNodes: number }) => toDot(tree(input), input.maxNodes),
@@ -88,10 +110,40 @@ export function runTask<T extends TaskName>(task: T, input: TaskInput<T>): TaskO
   return (tasks[task] as (input: TaskInput<T>) => TaskOutput<T>)(input);
 }
 
-/** Work a task will do, in stack nodes: below a threshold it is cheaper inline than a message round trip. */
-export function taskSize(input: Partial<StacksInput & { left: StacksInput; right: StacksInput }>): number {
+/** Inputs smaller than this run inline: a message round trip to a worker would cost more. */
+const INLINE_BELOW_NODES = 50_000;
+const INLINE_BELOW_BYTES = 8 * 1024;
+
+/** Whether a task is small enough to run on the calling thread. */
+export function runsInline<T extends TaskName>(task: T, input: TaskInput<T>): boolean {
+  if (task === 'ingestLegacy') return (input as LegacyInput).body.length < INLINE_BELOW_BYTES;
+  if (task === 'decodePush') {
+    let bytes = 0;
+    for (const s of (input as { series: PushSeries[] }).series)
+      for (const sample of s.samples) bytes += sample.rawProfile.length;
+    return bytes < INLINE_BELOW_BYTES;
+  }
+  const stacks = input as Partial<StacksInput & { left: StacksInput; right: StacksInput }>;
   let nodes = 0;
-  for (const stacks of [input, input.left, input.right])
-    for (const part of stacks?.parts ?? []) nodes += part.parent.length;
-  return nodes;
+  for (const part of [stacks, stacks.left, stacks.right])
+    for (const p of part?.parts ?? []) nodes += p.parent.length;
+  return nodes < INLINE_BELOW_NODES;
+}
+
+/** A task's error as it crosses back from a worker: ingestion errors keep their status and reason. */
+export interface TaskError {
+  message: string;
+  ingest?: { status: number; code: IngestError['code']; reason: IngestError['reason'] };
+}
+
+export function taskError(err: unknown): TaskError {
+  const message = (err as Error)?.message ?? String(err);
+  if (!(err instanceof IngestError)) return { message };
+  return { message, ingest: { status: err.status, code: err.code, reason: err.reason } };
+}
+
+export function errorFromTask(e: TaskError): Error {
+  return e.ingest
+    ? new IngestError(e.ingest.status, e.ingest.code, e.ingest.reason, e.message)
+    : new Error(e.message);
 }

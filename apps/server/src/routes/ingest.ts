@@ -1,5 +1,5 @@
 import { PusherService } from '@emberscope/api';
-import { ingestLegacy, ingestPush } from '@emberscope/ingest';
+import { applyPushDeltas } from '@emberscope/ingest';
 import type { FastifyInstance } from 'fastify';
 import { decodeContentEncoding } from '../body.js';
 import { registerConnectService, sendConnectError } from '../connect.js';
@@ -21,13 +21,12 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
           request.headers['content-encoding'],
           config.max_profile_size,
         );
-        const query = new URLSearchParams(
-          request.url.slice(request.url.indexOf('?') + 1 || request.url.length),
-        );
-        const profiles = ingestLegacy(
-          { query, contentType: request.headers['content-type'] ?? '', body },
-          ctx.ingestContext(tenant),
-        );
+        const profiles = await ctx.decoders.run('ingestLegacy', {
+          query: request.url.slice(request.url.indexOf('?') + 1 || request.url.length),
+          contentType: request.headers['content-type'] ?? '',
+          body,
+          ctx: ctx.decodeContext(tenant),
+        });
         await storage.append(profiles);
         ctx.countIngested(tenant, 'ingest', raw.length, profiles);
         await reply.code(200).send();
@@ -46,13 +45,14 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: ServerContext): 
         await ctx.shedding.admitWrite();
         const bytes = Buffer.isBuffer(request.body) ? request.body.length : 0;
         ctx.rateLimiter.take(tenant, bytes);
-        const profiles = ingestPush(
-          req.series.map((s) => ({
+        const decoded = await ctx.decoders.run('decodePush', {
+          series: req.series.map((s) => ({
             labels: s.labels.map((l) => ({ name: l.name, value: l.value })),
             samples: s.samples.map((x) => ({ rawProfile: x.rawProfile, id: x.ID })),
           })),
-          ctx.ingestContext(tenant),
-        );
+          ctx: ctx.decodeContext(tenant),
+        });
+        const profiles = applyPushDeltas(decoded, ctx.deltas);
         await storage.append(profiles);
         ctx.countIngested(tenant, 'push', bytes, profiles);
         return {};
