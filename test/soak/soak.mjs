@@ -59,12 +59,13 @@ const USAGE = `usage: node test/soak/soak.mjs [options]   (see test/soak/README.
   --data-dir DIR          data dir (default: a new temp dir, deleted at the end)
   --keep-data             keep the temp dir (data, server log)
   --max-sockets N         upload connections (one per service, at most 1000)
-  --max-outstanding N     uploads in flight before the client drops new ones, like an SDK whose
-                          upload queue is full (2000)
+  --max-outstanding N     uploads in flight before the client drops new ones, like SDKs whose
+                          upload queues are full (5 × services: one per service and profile type)
   --timeout S             per-upload timeout (30)
   --sample-every S        RSS/metrics sampling period (5)
   --shapes N --variants N payload pool: distinct call graphs × profiles per type (50 × 4)
   --server-arg=--flag=v   extra server flag (repeatable)
+  --node-arg=--flag       extra flag for the server's node, e.g. --node-arg=--cpu-prof (repeatable)
   --final-checks LIST     verifications at the end: live,kill,term (all)
   --label NAME            results file suffix (default: <services>x<types>, or "faults")
   --out FILE.md           report path (default bench/results/soak-<date>-<label>.md; CSV next to it)`;
@@ -92,12 +93,13 @@ const { values: opt } = parseArgs({
     'data-dir': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     'max-sockets': { type: 'string' },
-    'max-outstanding': { type: 'string', default: '2000' },
+    'max-outstanding': { type: 'string', default: '' },
     timeout: { type: 'string', default: '30' },
     'sample-every': { type: 'string', default: '5' },
     shapes: { type: 'string', default: '50' },
     variants: { type: 'string', default: '4' },
     'server-arg': { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
     'final-checks': { type: 'string', default: 'live,kill,term' },
     label: { type: 'string' },
     out: { type: 'string' },
@@ -134,12 +136,14 @@ const args = {
   rssLimitBytes: parseBytes(opt['rss-limit']),
   // One connection per simulated service (each is its own process in reality), at most 1000.
   maxSockets: Number(opt['max-sockets'] ?? Math.min(Number(opt.services), 1000)),
-  maxOutstanding: Number(opt['max-outstanding']),
+  // Default: each service's SDK queue holds one upload per profile type.
+  maxOutstanding: Number(opt['max-outstanding'] || 5 * Number(opt.services)),
   timeoutMs: Number(opt.timeout) * 1000,
   sampleEveryMs: Number(opt['sample-every']) * 1000,
   shapes: Math.min(Number(opt.shapes), Number(opt.services)),
   variants: Number(opt.variants),
   serverArgs: opt['server-arg'],
+  nodeArgs: opt['node-arg'],
   finalChecks: opt['final-checks']
     .split(',')
     .map((s) => s.trim())
@@ -371,6 +375,7 @@ const server = new ServerProcess({
   port,
   dataDir,
   args: serverArgs,
+  nodeArgs: args.nodeArgs,
   logFile: S.logFile,
   env: serverEnv,
   onUnexpectedExit: (info) => {

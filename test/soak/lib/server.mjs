@@ -122,6 +122,7 @@ export class ServerProcess {
     const child = spawn(
       process.execPath,
       [
+        ...(this.nodeArgs ?? []),
         'apps/cli/bin/emberscope.js',
         'server',
         '--listen',
