@@ -12,15 +12,13 @@ export interface StackTreeArrays {
  * stack ids are dense integers that index the accumulators of a merge. Nodes are only ever appended,
  * which keeps parent < child.
  *
- * Child lookup, the innermost step of ingest (once per sample frame), is an open-addressing hash
- * whose slots hold the (parent, location) key next to the node: a probe reads no other array and
- * calls nothing, unlike the generic RowHashTable used for symbols.
+ * Child lookup (once per frame of a stack the whole-stack cache has not seen) is an open-addressing
+ * hash whose slots hold only the node: its (parent, location) key is read from the node arrays. Keys in
+ * the slots would save that indirection but triple the table, the largest part of a partition's memory.
  */
 export class StackTree {
   private readonly parent = growableInt32(4096);
   private readonly location = growableInt32(4096);
-  private slotParent = new Int32Array(8192);
-  private slotLocation = new Int32Array(8192);
   /** Node + 1 per slot; 0 marks an empty slot. */
   private slotNode = new Int32Array(8192);
   private mask = 8191;
@@ -43,7 +41,7 @@ export class StackTree {
     return (
       this.parent.byteCapacity +
       this.location.byteCapacity +
-      this.slotNode.byteLength * 3 +
+      this.slotNode.byteLength +
       this.stackLeaf.byteLength * 2
     );
   }
@@ -111,17 +109,19 @@ export class StackTree {
   /** The node for `location` under `parent` (-1 = top level), added when missing. */
   child(parent: number, location: number): number {
     let slot = this.slotOf(parent, location);
+    const parents = this.parent.array;
+    const locations = this.location.array;
     for (;;) {
       const entry = this.slotNode[slot];
       if (entry === 0) break;
-      if (this.slotParent[slot] === parent && this.slotLocation[slot] === location) return entry - 1;
+      if (parents[entry - 1] === parent && locations[entry - 1] === location) return entry - 1;
       slot = (slot + 1) & this.mask;
     }
     const node = this.parent.length;
     this.parent.push(parent);
     this.location.push(location);
     if (2 * (node + 1) > this.slotNode.length) this.rehash(this.slotNode.length * 2);
-    else this.place(slot, node);
+    else this.slotNode[slot] = node + 1;
     return node;
   }
 
@@ -130,15 +130,7 @@ export class StackTree {
     return (h ^ (h >>> 15)) & this.mask;
   }
 
-  private place(slot: number, node: number): void {
-    this.slotParent[slot] = this.parent.array[node];
-    this.slotLocation[slot] = this.location.array[node];
-    this.slotNode[slot] = node + 1;
-  }
-
   private rehash(slotCount: number): void {
-    this.slotParent = new Int32Array(slotCount);
-    this.slotLocation = new Int32Array(slotCount);
     this.slotNode = new Int32Array(slotCount);
     this.mask = slotCount - 1;
     const parent = this.parent.array;
@@ -146,7 +138,7 @@ export class StackTree {
     for (let node = 0; node < this.parent.length; node++) {
       let slot = this.slotOf(parent[node], location[node]);
       while (this.slotNode[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.place(slot, node);
+      this.slotNode[slot] = node + 1;
     }
   }
 
