@@ -29,15 +29,16 @@ let browser: Browser;
 let dataDir = '';
 const keys = { read: '', ingest: '', acme: '', revokable: '' };
 
-/** `emberscope admin keys …` offline on the server's data directory; stdout. */
-function keysCli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI_BIN, 'admin', 'keys', ...args, '--data-dir', dataDir], {
+/** `emberscope admin keys …` offline on a server's data directory; stdout. */
+function keysCli(dir: string, ...args: string[]): string {
+  return execFileSync(process.execPath, [CLI_BIN, 'admin', 'keys', ...args, '--data-dir', dir], {
     encoding: 'utf8',
   }).trim();
 }
 
-function createKey(role: string, description: string, tenant?: string): string {
+function createKey(role: string, description: string, tenant?: string, dir = dataDir): string {
   const key = keysCli(
+    dir,
     'create',
     '--role',
     role,
@@ -247,12 +248,12 @@ describe('web UI with API keys (--auth-enabled)', () => {
     const url = page.url();
     await page.evaluate('window.__sameDocument = true');
 
-    const listed = JSON.parse(keysCli('list', '--output', 'json')) as {
+    const listed = JSON.parse(keysCli(dataDir, 'list', '--output', 'json')) as {
       keys: Array<{ id: string; description: string }>;
     };
     const id = listed.keys.find((k) => k.description === 'ui e2e: revoke me')?.id;
     expect(id).toBeDefined();
-    keysCli('revoke', id as string);
+    keysCli(dataDir, 'revoke', id as string);
 
     await page.click('#refresh');
     await page.waitForSelector('#signin[open]');
@@ -371,5 +372,116 @@ describe('web UI with API keys (--auth-enabled)', () => {
       requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:')),
     ).toEqual([]);
     await context.close();
+  });
+});
+
+describe('web UI on a multi-tenant server (--auth-enabled --multitenancy-enabled)', () => {
+  let mt: RunningServer;
+  const mtKeys = { unbound: '', acme: '' };
+  const fnOf = { acme: 'acme/billing.Invoice', globex: 'globex/rockets.Launch' };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'emberscope-e2e-ui-mt-'));
+    mtKeys.unbound = createKey('read', 'ui e2e: reader of any tenant', undefined, dir);
+    mtKeys.acme = createKey('read', 'ui e2e: acme reader', 'acme', dir);
+    const writer = createKey('ingest', 'ui e2e: writer of any tenant', undefined, dir);
+    mt = await startServer({
+      name: 'e2e-ui-auth-mt',
+      dataDir: dir,
+      args: ['--auth-enabled', '--multitenancy-enabled'],
+    });
+    // The same service in two tenants, each with a function of its own.
+    const at = Date.now() - 120_000;
+    for (const tenant of ['acme', 'globex'] as const) {
+      const res = await fetch(
+        `${mt.url}/ingest?name=${encodeURIComponent(`${APP}{env=prod}`)}&from=${Math.floor(at / 1000)}&format=pprof`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${writer}`, 'x-scope-orgid': tenant },
+          body: cpuProfile({ [`runtime.main;main.main;${fnOf[tenant]}`]: 20 }, BigInt(at) * 1_000_000n),
+        },
+      );
+      expect(res.status, await res.text()).toBe(200);
+    }
+    return async () => {
+      await mt.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  });
+
+  it('whoami says multi-tenancy is on', async () => {
+    const who = await fetch(`${mt.url}/api/v1/auth/whoami`, {
+      headers: { authorization: `Bearer ${mtKeys.unbound}` },
+    });
+    expect(await who.json()).toMatchObject({
+      authEnabled: true,
+      multitenancy: true,
+      role: 'read',
+      tenant: null,
+    });
+  });
+
+  it('asks for the tenant up front for a key bound to none, and sends it on every request, never in a URL', async () => {
+    const context = await newContext();
+    const page = await openPage(context, `${mt.url}/?from=now-1h&until=now`);
+    const requests: Request[] = [];
+    page.on('request', (r) => requests.push(r));
+    await page.waitForSelector('#signin[open]');
+    expect(await page.getAttribute('#signin-tenant', 'aria-required')).toBe('true');
+
+    // The key alone is accepted by the server, but names no tenant: the dialog stays and asks for one.
+    await signIn(page, mtKeys.unbound);
+    await page.waitForSelector('#signin-error:has-text("enter your tenant")');
+    expect(await page.locator('#signin-error').textContent()).toBe(
+      'This key is not bound to a tenant and this server has several: enter your tenant.',
+    );
+    expect(await page.evaluate('document.activeElement?.id')).toBe('signin-tenant');
+    await shot(page, '23-signin-tenant-needed');
+
+    await signIn(page, mtKeys.unbound, { tenant: 'globex' });
+    await waitForGraph(page);
+    expect(await page.locator('#signin[open]').count()).toBe(0);
+    expect(await page.locator('#auth-identity').textContent()).toBe('read key · tenant globex');
+    expect(await page.locator('.tt-body').textContent()).toContain(fnOf.globex);
+    expect(await page.locator('.tt-body').textContent()).not.toContain(fnOf.acme);
+    expect(await storage(page, 'sessionStorage')).toEqual({ key: mtKeys.unbound, tenant: 'globex' });
+    await shot(page, '24-signed-in-tenant');
+
+    // No API request went out without the tenant (the dialog's own whoami checks aside), and no URL holds it.
+    const api = requests.filter(
+      (r) => r.url().startsWith(mt.url) && isApi(r.url()) && !r.url().includes('/api/v1/auth/whoami'),
+    );
+    expect(api.length).toBeGreaterThan(0);
+    for (const r of api) expect((await r.allHeaders())['x-scope-orgid'], r.url()).toBe('globex');
+    for (const r of requests) expect(r.url()).not.toContain('globex');
+    expect(page.url()).not.toContain('globex');
+    expect(pageErrors(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('a saved key without a tenant gets the tenant question at startup; a bound key needs none', async () => {
+    const context = await newContext();
+    await context.addInitScript(
+      `sessionStorage.setItem('emberscope.apiKey', ${JSON.stringify(mtKeys.unbound)})`,
+    );
+    const page = await openPage(context, `${mt.url}/?from=now-1h&until=now`);
+    await page.waitForSelector('#signin[open]');
+    expect(await page.locator('#signin-reason').textContent()).toMatch(/several tenants/);
+    expect(await page.evaluate('document.activeElement?.id')).toBe('signin-tenant');
+    // The key in use is kept: only the tenant is typed.
+    await page.fill('#signin-tenant', 'acme');
+    await page.click('#signin-submit');
+    await waitForGraph(page);
+    expect(await page.locator('.tt-body').textContent()).toContain(fnOf.acme);
+    await context.close();
+
+    const bound = await newContext();
+    const page2 = await openPage(bound, `${mt.url}/?from=now-1h&until=now`);
+    await signIn(page2, mtKeys.acme);
+    await waitForGraph(page2);
+    expect(await page2.locator('#auth-identity').textContent()).toBe('read key · tenant acme');
+    expect(await page2.locator('.tt-body').textContent()).toContain(fnOf.acme);
+    expect(pageErrors(page2)).toEqual([]);
+    await bound.close();
   });
 });

@@ -171,11 +171,32 @@ describe('authorization', () => {
 
   it('tells the UI who it is (whoami is public)', async () => {
     const anonymous = await (await fetch(`${t.url}/api/v1/auth/whoami`)).json();
-    expect(anonymous).toEqual({ authEnabled: true, role: null, tenant: null, keyId: null, via: 'none' });
+    expect(anonymous).toEqual({
+      authEnabled: true,
+      multitenancy: true,
+      role: null,
+      tenant: null,
+      keyId: null,
+      via: 'none',
+    });
     const reader = await (
       await fetch(`${t.url}/api/v1/auth/whoami`, { headers: { authorization: `Bearer ${keys['read key']}` } })
     ).json();
-    expect(reader).toMatchObject({ authEnabled: true, role: 'read', tenant: 'tenant-a', via: 'key' });
+    expect(reader).toMatchObject({
+      authEnabled: true,
+      multitenancy: true,
+      role: 'read',
+      tenant: 'tenant-a',
+      via: 'key',
+    });
+    // A key bound to no tenant: no tenant until the caller names one, which is what the UI then asks for.
+    const admin = { authorization: `Bearer ${keys['admin key']}` };
+    const unbound = await (await fetch(`${t.url}/api/v1/auth/whoami`, { headers: admin })).json();
+    expect(unbound).toMatchObject({ multitenancy: true, role: 'admin', tenant: null, via: 'key' });
+    const named = await (
+      await fetch(`${t.url}/api/v1/auth/whoami`, { headers: { ...admin, 'x-scope-orgid': 'tenant-c' } })
+    ).json();
+    expect(named).toMatchObject({ multitenancy: true, role: 'admin', tenant: 'tenant-c' });
   });
 
   it('sees keys created and revoked through the API, and by another process on the same file, at once', async () => {
@@ -298,12 +319,34 @@ describe('auth modes', () => {
       const who = await (await fetch(`${t.url}/api/v1/auth/whoami`)).json();
       expect(who).toEqual({
         authEnabled: false,
+        multitenancy: false,
         role: 'admin',
         tenant: 'anonymous',
         keyId: null,
         via: 'none',
       });
       expect((await fetch(`${t.url}/metrics`)).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('multi-tenancy without auth: whoami says so and has no tenant until X-Scope-OrgID names one', async () => {
+    const t = await startTestServer({ multitenancy_enabled: true });
+    try {
+      const who = await (await fetch(`${t.url}/api/v1/auth/whoami`)).json();
+      expect(who).toEqual({
+        authEnabled: false,
+        multitenancy: true,
+        role: 'admin',
+        tenant: null,
+        keyId: null,
+        via: 'none',
+      });
+      const named = await (
+        await fetch(`${t.url}/api/v1/auth/whoami`, { headers: { 'x-scope-orgid': 'team-x' } })
+      ).json();
+      expect(named).toMatchObject({ multitenancy: true, tenant: 'team-x' });
     } finally {
       await t.stop();
     }

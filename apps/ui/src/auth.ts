@@ -32,6 +32,8 @@ export type Role = 'admin' | 'read' | 'ingest';
 /** `GET /api/v1/auth/whoami`: what the server makes of the credentials the request carried. */
 export interface WhoAmI {
   authEnabled: boolean;
+  /** Several tenants (X-Scope-OrgID); absent (older servers) means off. */
+  multitenancy?: boolean;
   role: Role | null;
   tenant: string | null;
   keyId: string | null;
@@ -127,6 +129,7 @@ export function parseWhoAmI(json: unknown): WhoAmI {
   const via = o.via === 'key' || o.via === 'proxy' ? o.via : 'none';
   return {
     authEnabled: o.authEnabled,
+    multitenancy: o.multitenancy === true,
     role: role as Role | null,
     tenant: str(o.tenant),
     keyId: str(o.keyId),
@@ -137,6 +140,14 @@ export function parseWhoAmI(json: unknown): WhoAmI {
 /** Does the UI have to ask for a key before it can show anything? */
 export function needsSignIn(who: WhoAmI): boolean {
   return who.authEnabled && who.role === null && who.via !== 'proxy';
+}
+
+/**
+ * Does the UI have to ask for a tenant before it can show anything? On a multi-tenant server whoami names the
+ * tenant of a bound key, or the X-Scope-OrgID sent with an unbound key (or without auth); none means neither.
+ */
+export function needsTenant(who: WhoAmI): boolean {
+  return who.multitenancy === true && who.role !== null && who.tenant === null;
 }
 
 /** The tenant of every request on a server without multi-tenancy (X-Scope-OrgID is ignored there). */

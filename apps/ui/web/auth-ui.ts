@@ -11,6 +11,7 @@ import {
   identityLabel,
   loadCredentials,
   needsSignIn,
+  needsTenant,
   saveCredentials,
   signInReason,
   tenantError,
@@ -46,7 +47,10 @@ export async function initAuth(): Promise<void> {
         ? 'The saved API key was not accepted (revoked or mistyped). Enter a key.'
         : 'This server requires an API key.',
     );
+  else if (who && needsTenant(who)) await signIn(TENANT_REASON);
 }
+
+const TENANT_REASON = 'This server has several tenants: enter yours.';
 
 let dialog: SignInDialog | undefined;
 
@@ -142,6 +146,9 @@ class SignInDialog {
     // A key in use can be kept (e.g. when only the tenant was missing); it is never put back into the field.
     this.keyInput.placeholder = currentCredentials()?.key ? 'leave empty to keep the current key' : '';
     this.tenantInput.value = currentCredentials()?.tenant ?? '';
+    const multitenant = who?.multitenancy === true;
+    this.tenantInput.placeholder = multitenant ? 'required unless the key is bound to a tenant' : 'optional';
+    this.tenantInput.setAttribute('aria-required', String(multitenant));
     this.rememberBox.checked = saved?.remembered ?? false;
     this.error.textContent = '';
     this.reason.textContent = reason;
@@ -159,7 +166,8 @@ class SignInDialog {
       this.resolve = resolve;
     });
     if (!this.element.open) this.element.showModal();
-    (keysChecked ? this.keyInput : this.tenantInput).focus();
+    // A key the server accepted only lacks a tenant: start there.
+    (keysChecked && (!who || needsSignIn(who)) ? this.keyInput : this.tenantInput).focus();
     return this.pending;
   }
 
@@ -183,6 +191,13 @@ class SignInDialog {
     this.submit.disabled = false;
     if (needsSignIn(who))
       return this.fail('This key was not accepted: it is unknown or revoked.', this.keyInput);
+    if (needsTenant(who))
+      return this.fail(
+        keysChecked
+          ? 'This key is not bound to a tenant and this server has several: enter your tenant.'
+          : 'This server has several tenants: enter yours.',
+        this.tenantInput,
+      );
     const bound = boundTenantConflict(who, tenant);
     if (bound)
       return this.fail(

@@ -65,8 +65,11 @@ export function registerAuth(app: FastifyInstance, ctx: ServerContext): void {
     const p = request.principal!;
     return {
       authEnabled: ctx.config.auth_enabled,
+      // Lets the UI ask for a tenant (X-Scope-OrgID) up front when the key is not bound to one.
+      multitenancy: ctx.config.multitenancy_enabled,
       role: p.role,
-      tenant: p.role === null ? null : p.tenant,
+      // '' is "no tenant yet" (multi-tenancy, no X-Scope-OrgID, key bound to none).
+      tenant: p.role === null || p.tenant === '' ? null : p.tenant,
       keyId: p.keyId,
       via: p.via,
     };
