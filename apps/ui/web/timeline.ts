@@ -220,13 +220,16 @@ export class Timeline {
       ctx.moveTo(PAD.left, y);
       ctx.lineTo(width - PAD.right, y);
       ctx.stroke();
-      ctx.fillText(max > 0 ? d.format(max * f) : f === 0 ? '0' : '', PAD.left - 6, y + 3);
+      // maxWidth: a long label ("634.19 MiB") is condensed to fit the margin instead of being cut off.
+      ctx.fillText(max > 0 ? d.format(max * f) : f === 0 ? '0' : '', PAD.left - 6, y + 3, PAD.left - 8);
     }
     // X labels: start, quarters, end.
     const span = d.untilMs - d.fromMs;
     for (const f of [0, 0.25, 0.5, 0.75, 1]) {
       const t = d.fromMs + f * span;
-      const label = formatTimestamp(t, this.utc).slice(span > 2 * 86400e3 ? 5 : 11, 16);
+      let label = formatTimestamp(t, this.utc).slice(span > 2 * 86400e3 ? 5 : 11, 16);
+      // On ranges of a few minutes, hours and minutes alone repeat from one label to the next.
+      if (span < 10 * 60e3) label += `:${String(new Date(t).getSeconds()).padStart(2, '0')}`;
       ctx.textAlign = f === 0 ? 'left' : f === 1 ? 'right' : 'center';
       ctx.fillText(label, this.xAt(t), HEIGHT - 5);
     }
