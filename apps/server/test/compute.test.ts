@@ -2,6 +2,7 @@ import { defaultIngestLimits, IngestError } from '@emberscope/ingest';
 import { buildFunctionTree, stackValuesFromFolded, toFlameGraph } from '@emberscope/model';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ComputePool } from '../src/compute/pool.js';
+import { packProfiles, unpackProfiles } from '../src/compute/profile-wire.js';
 import { runsInline, runTask } from '../src/compute/tasks.js';
 import { QueryGate } from '../src/query-gate.js';
 import { cpuProfile } from './helpers.js';
@@ -59,6 +60,47 @@ describe('decoding uploads on a worker', () => {
     const inline = runTask('ingestLegacy', input).map((p) => ({ ...p, payload: new Uint8Array(p.payload) }));
     expect(inWorker).toEqual(inline);
     expect(inWorker[0].series[0].labels).toContainEqual({ name: 'env', value: 'prod' });
+  });
+
+  test('Push series decoded on a worker keep their profiles and delta flags', async () => {
+    const series = [
+      {
+        labels: [{ name: '__name__', value: 'process_cpu' }],
+        samples: [{ rawProfile: cpuProfile(stacks), id: '' }],
+      },
+      {
+        labels: [
+          { name: '__name__', value: 'memory' },
+          { name: '__delta__', value: 'false' },
+          { name: 'service_name', value: 'dienst-ü' },
+        ],
+        samples: [{ rawProfile: cpuProfile({ 'main;naïve;日本': 3, ...stacks }), id: '' }],
+      },
+    ];
+    const input = { series, ctx };
+    const inWorker = await pool.run('decodePush', input);
+    const inline = runTask('decodePush', input).map((d) => ({
+      ...d,
+      ingested: { ...d.ingested, payload: new Uint8Array(d.ingested.payload) },
+    }));
+    expect(inWorker).toEqual(inline);
+    expect(inWorker.map((d) => d.mayBeCumulative)).toEqual([true, false]);
+    expect(inWorker[1].ingested.profile.strings).toContain('日本');
+  });
+
+  test('packing keeps every field, string and array of a batch of profiles', () => {
+    const body = cpuProfile({ 'a;b;c': 1, 'a;ü;🔥': 2 });
+    const profiles = [
+      ...runTask('ingestLegacy', { query: 'name=x&format=pprof', contentType: '', body, ctx }),
+      ...runTask('ingestLegacy', {
+        query: 'name=y{k=v}&format=pprof',
+        contentType: '',
+        body: cpuProfile(stacks),
+        ctx,
+      }),
+    ];
+    const unpacked = unpackProfiles(structuredClone(packProfiles(profiles)));
+    expect(unpacked).toEqual(profiles.map((p) => ({ ...p, payload: new Uint8Array(p.payload) })));
   });
 
   test('an upload refused on the worker keeps its status, reason and message', async () => {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { ApiError } from '@emberscope/api';
 import {
   errorFromTask,
+  outputWires,
   runsInline,
   runTask,
   type TaskError,
@@ -70,7 +71,7 @@ export class ComputePool {
       if (!slot || !job || job.id !== msg.id) return;
       this.finish(slot);
       if (msg.error !== undefined) job.reject(errorFromTask(msg.error));
-      else job.resolve(msg.output);
+      else job.resolve(outputWires[job.task]?.unpack(msg.output) ?? msg.output);
     });
     worker.on('error', (err) => this.replace(worker, err));
     return worker;

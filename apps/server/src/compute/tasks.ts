@@ -1,5 +1,6 @@
 import {
   type DecodeContext,
+  type DecodedPush,
   decodePush,
   IngestError,
   ingestLegacy,
@@ -21,6 +22,7 @@ import {
   toDot,
   toFlameGraph,
 } from '@emberscope/model';
+import { type PackedProfiles, packProfiles, unpackProfiles } from './profile-wire.js';
 
 /** The merged stacks of one query, optionally restricted to a call site (stack_trace_selector). */
 export interface StacksInput {
@@ -109,6 +111,37 @@ export type TaskOutput<T extends TaskName> = ReturnType<Tasks[T]>;
 export function runTask<T extends TaskName>(task: T, input: TaskInput<T>): TaskOutput<T> {
   return (tasks[task] as (input: TaskInput<T>) => TaskOutput<T>)(input);
 }
+
+/** How a task's output crosses back from a worker when structured cloning it would be slow. */
+interface OutputWire<T> {
+  pack(output: T): { message: unknown; transfer: ArrayBuffer[] };
+  unpack(message: unknown): T;
+}
+
+export const outputWires: { [T in TaskName]?: OutputWire<TaskOutput<T>> } = {
+  ingestLegacy: {
+    pack(output) {
+      const packed = packProfiles(output);
+      return { message: packed, transfer: [packed.buffer] };
+    },
+    unpack: (message) => unpackProfiles(message as PackedProfiles),
+  },
+  decodePush: {
+    pack(output) {
+      const packed = packProfiles(output.map((d) => d.ingested));
+      return {
+        message: { packed, cumulative: output.map((d) => d.mayBeCumulative) },
+        transfer: [packed.buffer],
+      };
+    },
+    unpack(message) {
+      const { packed, cumulative } = message as { packed: PackedProfiles; cumulative: boolean[] };
+      return unpackProfiles(packed).map(
+        (ingested, i): DecodedPush => ({ ingested, mayBeCumulative: cumulative[i] }),
+      );
+    },
+  },
+};
 
 /** Inputs smaller than this run inline: a message round trip to a worker would cost more. */
 const INLINE_BELOW_NODES = 50_000;
