@@ -160,6 +160,16 @@ export async function render(p: RenderParams, signal?: AbortSignal): Promise<Ren
   return res.json() as Promise<RenderResponse>;
 }
 
+/** The flame graph of the subtree at `focus` (`a;b;c`, root first), computed by the server before the maxNodes cut. */
+export async function renderFocused(
+  p: RenderParams,
+  focus: string,
+  signal?: AbortSignal,
+): Promise<RenderResponse> {
+  const res = await apiFetch(renderUrl(p, { focus }), { signal });
+  return res.json() as Promise<RenderResponse>;
+}
+
 /**
  * The standalone HTML export of the original Pyroscope `/render`, which names a query `<service>.<suffix>{…}`
  * (OG application names); undefined for profile types without a well-known suffix.

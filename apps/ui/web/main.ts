@@ -60,6 +60,7 @@ import {
   toSearchParams,
   type ViewState,
 } from '../src/url-state.js';
+import { deepestOnPath, focusParam, hasTruncatedBelow, spliceDetail } from '../src/zoom-detail.js';
 import * as api from './api.js';
 import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
 import { BASELINE_COLOR, COMPARISON_COLOR, ComparisonView } from './compare-view.js';
@@ -115,11 +116,18 @@ interface Loaded {
   colors: string[];
   sampleUnit: string;
   profileType: string;
+  /**
+   * A server profile (not an ad-hoc file): the exact request it came from, so that zoom refetches cover the same
+   * range, and the focus paths already refetched, keyed by `pathKey`.
+   */
+  source?: { params: api.RenderParams; fetched: Set<string> };
 }
 let loaded: Loaded | undefined;
 let services = new Map<string, string[]>();
 let selectedName = -1;
 let inflight: AbortController | undefined;
+/** The zoom-detail refetch in flight, or failed, for which focus path (`pathKey`) of which loaded profile. */
+let detail: { ctl: AbortController; key: string; of: Loaded } | undefined;
 /** For the benchmark: when the last flame graph response arrived, and how long until it was painted. */
 const timings = { requestedAt: 0, fetchedAt: 0, firstPaintMs: 0, requestToPaintMs: 0 };
 
@@ -267,6 +275,7 @@ const exportDetails = h(
 );
 const breadcrumb = h('div', { class: 'breadcrumb', id: 'breadcrumb' });
 const truncationNote = h('div', { class: 'truncation', id: 'truncation', hidden: true });
+const detailNote = h('div', { class: 'zoom-detail', id: 'zoom-detail', hidden: true, role: 'status' });
 const statusLine = h('span', { class: 'status', id: 'status' });
 const tooltip = new Tooltip();
 const menu = h('div', { class: 'context-menu', id: 'context-menu', hidden: true, role: 'menu' });
@@ -556,6 +565,7 @@ const app = h(
   ),
   breadcrumb,
   truncationNote,
+  detailNote,
   messagePanel,
   explorer.element,
   panes,
@@ -736,9 +746,19 @@ async function loadServices(): Promise<void> {
   }
 }
 
+function flameColors(names: readonly string[]): string[] {
+  const colors = colorsOfNames(names);
+  const otherIdx = names.indexOf(OTHER_NAME);
+  if (otherIdx >= 0) colors[otherIdx] = flameStyle(theme).otherFill;
+  return colors;
+}
+
 async function load(): Promise<void> {
   if (adhoc !== undefined) return;
   inflight?.abort();
+  detail?.ctl.abort();
+  detail = undefined;
+  showDetailNote(undefined);
   const ctl = new AbortController();
   inflight = ctl;
   setLoading(true);
@@ -764,9 +784,10 @@ async function load(): Promise<void> {
     const sampleUnit = parseProfileTypeId(profileType).sampleUnit;
     const fmt = (v: number) => formatValue(v, sampleUnit);
     timings.requestedAt = performance.now();
+    const params = { query: state.query, fromMs, untilMs, maxNodes: state.maxNodes };
     const [series, rendered] = await Promise.all([
       api.selectSeries(profileType, selector, fromMs, untilMs, step, ctl.signal),
-      api.render({ query: state.query, fromMs, untilMs, maxNodes: state.maxNodes }, ctl.signal),
+      api.render(params, ctl.signal),
     ]);
     if (ctl.signal.aborted) return;
     timings.fetchedAt = performance.now();
@@ -781,10 +802,14 @@ async function load(): Promise<void> {
       title: `${timelineTitle(profileType)} · ${printSelector(matchersOf())}`,
     });
     const raw = rendered.flamebearer;
-    const colors = colorsOfNames(raw.names);
-    const otherIdx = raw.names.indexOf(OTHER_NAME);
-    if (otherIdx >= 0) colors[otherIdx] = flameStyle(theme).otherFill;
-    loaded = { raw, tree: decodeFlamebearer(raw), colors, sampleUnit, profileType };
+    loaded = {
+      raw,
+      tree: decodeFlamebearer(raw),
+      colors: flameColors(raw.names),
+      sampleUnit,
+      profileType,
+      source: { params, fetched: new Set() },
+    };
     if (state.bottomUp) rebuildTree();
     if (loaded.tree.count === 0 || loaded.tree.numTicks === 0) {
       showMessage(
@@ -1097,6 +1122,99 @@ function applyTreeState(): void {
   renderTruncation();
   renderExports();
   syncZoomButtons();
+  if (detailNote.dataset.key !== pathKey(state.focus)) showDetailNote(undefined);
+  void loadDetail();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Zoom detail: the subtree of the zoomed frame refetched without the server's maxNodes cut (src/zoom-detail.ts)
+
+function pathKey(path: readonly string[]): string {
+  return path.join('\u241f');
+}
+
+/** The note under the truncation note: loading, failed (with a retry) or changed data, for one focus path. */
+function showDetailNote(
+  note: { key: string; kind: 'loading' | 'error' | 'changed'; content: Array<Node | string> } | undefined,
+): void {
+  detailNote.hidden = note === undefined;
+  detailNote.dataset.key = note?.key ?? '';
+  detailNote.className = `zoom-detail${note ? ` ${note.kind}` : ''}`;
+  detailNote.replaceChildren(...(note?.content ?? []));
+}
+
+/**
+ * When the zoomed frame's subtree holds truncated ("other") frames, fetches the focused flame graph of the
+ * frame and splices it in. A focus path whose frame was itself cut (a reloaded link) is reached step by step:
+ * the deepest frame of the path that the graph has is refetched first, then the next, each path at most once.
+ */
+async function loadDetail(): Promise<void> {
+  const l = loaded;
+  const focusKey = pathKey(state.focus);
+  if (detail && detail.of === l && detail.key === focusKey) return;
+  detail?.ctl.abort();
+  detail = undefined;
+  const source = l?.source;
+  // Bottom-up trees are inverted here; the server focuses top-down paths only.
+  if (!l || !source || state.page !== 'single' || state.bottomUp || state.focus.length === 0) return;
+  const tree = l.tree;
+  const { node, depth } = deepestOnPath(tree, state.focus);
+  const path = state.focus.slice(0, depth);
+  const key = pathKey(path);
+  const focus = focusParam(path);
+  if (node <= 0 || !focus || source.fetched.has(key) || !hasTruncatedBelow(l.tree, node)) return;
+  const name = tree.names[tree.name[node]];
+  const ctl = new AbortController();
+  detail = { ctl, key: focusKey, of: l };
+  showDetailNote({
+    key: focusKey,
+    kind: 'loading',
+    content: [
+      h('span', { class: 'spinner' }),
+      `Loading the frames under ${shortName(name)} that the server cut…`,
+    ],
+  });
+  try {
+    const r = await api.renderFocused(source.params, focus, ctl.signal);
+    if (ctl.signal.aborted || loaded !== l || l.tree !== tree) return;
+    const s = spliceDetail(l.raw, tree, node, r.flamebearer);
+    // Paths below this one were refetched into the subtree just replaced: they may be fetched again.
+    for (const k of source.fetched) if (k.startsWith(`${key}\u241f`)) source.fetched.delete(k);
+    source.fetched.add(key);
+    l.raw = s.raw;
+    l.tree = decodeFlamebearer(s.raw);
+    l.colors = flameColors(s.raw.names);
+    detail = undefined;
+    showDetailNote(
+      s.before === s.after
+        ? undefined
+        : {
+            key: focusKey,
+            kind: 'changed',
+            content: [
+              `The server's data changed since the flame graph was loaded: ${shortName(name)} is now ${formatValue(s.after, l.sampleUnit)} (was ${formatValue(s.before, l.sampleUnit)}). The numbers shown are the new ones.`,
+            ],
+          },
+    );
+    paintFlame();
+    applyTreeState();
+  } catch (err) {
+    if (ctl.signal.aborted || loaded !== l || l.tree !== tree) return;
+    // `detail` stays set: no new attempt while this focus stays, one when the user zooms here again or retries.
+    const retry = h('button', { id: 'zoom-detail-retry' }, 'Retry');
+    retry.addEventListener('click', () => {
+      detail = undefined;
+      void loadDetail();
+    });
+    showDetailNote({
+      key: focusKey,
+      kind: 'error',
+      content: [
+        `Could not load the frames under ${shortName(name)} that the server cut: ${(err as Error).message}. Showing the truncated view. `,
+        retry,
+      ],
+    });
+  }
 }
 
 function currentZoom(): number {
@@ -1217,7 +1335,7 @@ function renderTruncation(): void {
   more.addEventListener('click', () => update({ maxNodes: state.maxNodes * 4 }, true));
   truncationNote.replaceChildren(
     h('b', {}, 'Truncated. '),
-    `The server kept the ${state.maxNodes.toLocaleString()} largest frames; ${nodes.toLocaleString()} grey “other” frames hold the rest (${formatPercent(ticks, loaded.tree.numTicks)} of the total). `,
+    `The server kept the ${state.maxNodes.toLocaleString()} largest frames; ${nodes.toLocaleString()} grey “other” frames hold the rest (${formatPercent(ticks, loaded.tree.numTicks)} of the total)${state.bottomUp || !loaded.source ? '' : '; zooming into a frame loads what was cut below it'}. `,
     more,
   );
 }
