@@ -294,4 +294,39 @@ describe('web UI: zooming into a truncated frame loads its detail', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  // Last: it adds data to the server.
+  it('prefers the refetched numbers when the data on the server changed since the load, and says so', async () => {
+    const { page, errors } = await open();
+    const before = (await frame(page, 'cold.Handler'))!;
+    const numTicks = () => page.evaluate(() => (globalThis as unknown as Debug).emberscope.tree().numTicks);
+    const wholeBefore = await numTicks();
+    // A late profile inside the range the page loaded: 7 more samples under cold.part_2.
+    const at = Date.now() - 60_000;
+    const from = Math.floor(at / 1000);
+    const res = await fetch(`${server.url}/ingest?name=${APP}&from=${from}&until=${from + 10}&format=pprof`, {
+      method: 'POST',
+      body: cpuProfile({ 'main.main;cold.Handler;cold.part_2;cold.leaf_2_5': 7 }, BigInt(at) * 1_000_000n),
+    });
+    expect(res.status, await res.text()).toBe(200);
+    await clickFrame(page, 'cold.Handler');
+    await page.waitForSelector('#zoom-detail.changed:not([hidden])');
+    const added = 7 * NS_PER_SAMPLE;
+    expect(await page.locator('#zoom-detail').textContent()).toBe(
+      `The server's data changed since the flame graph was loaded: cold.Handler is now 59.63 s (was 59.56 s). The numbers shown are the new ones.`,
+    );
+    expect(await frame(page, 'cold.Handler')).toEqual({ total: before.total + added, self: 0 });
+    expect(await frame(page, 'cold.leaf_2_5')).toEqual({
+      total: (leafValue(2, 5) + 7) * NS_PER_SAMPLE,
+      self: (leafValue(2, 5) + 7) * NS_PER_SAMPLE,
+    });
+    expect(await numTicks()).toBe(wholeBefore + added);
+    await shot(page, '06-data-changed');
+    // The note belongs to that zoom: going back hides it.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => focusParam(page)).toBeNull();
+    expect(await page.locator('#zoom-detail').isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
