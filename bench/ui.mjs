@@ -1,6 +1,8 @@
 // Flame graph UI benchmark (issue 4): time to first paint, and frame times while hovering and zooming, for
 // profiles of 10k, 100k and 1M nodes, in headless Chromium (Debian's /usr/bin/chromium via playwright-core).
-// Run after `npm run build`: `node bench/ui.mjs [--quick]`. Writes bench/results/ui-<date>.md.
+// Run after `npm run build`: `node bench/ui.mjs [--quick] [--dist dir] [--label text]`. Writes bench/results/ui-<date>.md;
+// with --label, appends a section so named to it instead (before/after runs of one session side by side); --dist
+// measures another build of the UI (e.g. the previous commit's, built with `vite build --outDir`).
 //
 // The built UI (apps/ui/dist) is served to the page by request interception, with the server APIs answered from
 // memory: a synthetic flamebearer of N nodes (random tree, 1–4 children per node, so it is deep like real
@@ -20,9 +22,11 @@ import { chromium } from 'playwright-core';
 import { rng } from './gen.mjs';
 import { machineInfo } from './lib.mjs';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, dist: { type: 'string' }, label: { type: 'string' } },
+});
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = path.join(ROOT, 'apps', 'ui', 'dist');
+const DIST = args.dist ? path.resolve(args.dist) : path.join(ROOT, 'apps', 'ui', 'dist');
 const CHROMIUM = process.env.EMBERSCOPE_CHROMIUM ?? '/usr/bin/chromium';
 const SIZES = args.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
 const HOVERS = 300;
@@ -100,6 +104,28 @@ const stats = (xs) => {
   return { p50: at(0.5), p95: at(0.95), max: s[s.length - 1] };
 };
 
+/**
+ * Per zoom step (in or back), the renderer main thread's CPU ms running script in animation frames (the zoom
+ * handlers, with any layout they force) and rendering those frames (style, layout, paint, layerize).
+ */
+function zoomCpu(events, steps) {
+  const main = events.find(
+    (e) =>
+      e.ph === 'M' &&
+      e.args?.name === 'CrRendererMain' &&
+      events.some((x) => x.tid === e.tid && x.name === 'FireAnimationFrame'),
+  )?.tid;
+  const frames = events.filter((e) => e.tid === main && e.ph === 'X' && e.name === 'FireAnimationFrame');
+  const inFrame = (e) => frames.some((f) => e.ts >= f.ts && e.ts < f.ts + f.dur);
+  const RENDER = new Set(['UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize']);
+  let script = 0;
+  let render = 0;
+  for (const f of frames) script += f.tdur ?? 0;
+  for (const e of events)
+    if (e.tid === main && e.ph === 'X' && RENDER.has(e.name) && !inFrame(e)) render += e.tdur ?? 0;
+  return { script: script / 1000 / steps, render: render / 1000 / steps };
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: [
@@ -167,6 +193,13 @@ try {
     });
     const navToPaint = await page.evaluate('performance.now()');
     const wall = Date.now() - start;
+    // Main-thread CPU time (trace events' thread time) of the zoom frames: unlike wall time, it does not grow when
+    // other processes share the machine's cores.
+    const cdp = await page.context().newCDPSession(page);
+    const events = [];
+    cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
+    const traced = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline', transferMode: 'ReportEvents' });
     const result = await page.evaluate(
       async ({ HOVERS, ZOOMS }) => {
         const frame = () => new Promise((r) => requestAnimationFrame(() => r(undefined)));
@@ -197,6 +230,7 @@ try {
         const zoomPaint = [];
         const zoomApp = [];
         const zoomSync = [];
+        const zoomNext = [];
         const zoomLayout = [];
         const visible = [];
         for (let k = 0; k < ZOOMS; k++) {
@@ -206,11 +240,17 @@ try {
           es.zoomTo(node);
           zoomSync.push(performance.now() - t);
           await frame();
-          zoomApp.push(performance.now() - t);
+          const t1 = performance.now();
+          zoomApp.push(t1 - t);
+          // Work deferred to the following frame (the table) must fit in it too.
+          await frame();
+          zoomNext.push(performance.now() - t1);
           zoomPaint.push(flame.lastPaintMs);
           zoomLayout.push(flame.lastLayoutMs);
           visible.push(flame.layout.count);
           es.zoomBack();
+          // Two frames, so zooming back (and any work it defers) is done before the next click, as between real clicks.
+          await frame();
           await frame();
         }
         return {
@@ -221,6 +261,7 @@ try {
           visible,
           zoomApp,
           zoomSync,
+          zoomNext,
           firstPaint: es.timings.firstPaintMs,
           requestToPaint: es.timings.requestToPaintMs,
           count: tree.count,
@@ -230,9 +271,11 @@ try {
       },
       { HOVERS, ZOOMS },
     );
-    rows.push({ n, navToPaint, wall, ...result });
+    await cdp.send('Tracing.end');
+    await traced;
+    rows.push({ n, navToPaint, wall, ...result, cpu: zoomCpu(events, 2 * ZOOMS) });
     console.log(
-      `${n} nodes (depth ${result.depth}): first paint ${navToPaint.toFixed(0)} ms from navigation, ${result.firstPaint.toFixed(0)} ms from the response; hover p95 ${stats(result.hover).p95.toFixed(2)} ms; paint p50 ${stats(result.paint).p50.toFixed(1)} ms; zoom paint p95 ${stats(result.zoomPaint).p95.toFixed(1)} ms (layout p95 ${stats(result.zoomLayout).p95.toFixed(1)}, visible p95 ${stats(result.visible).p95}); zoom app p95 ${stats(result.zoomApp).p95.toFixed(1)} ms`,
+      `${n} nodes (zoom CPU ${rows.at(-1).cpu.script.toFixed(1)} + ${rows.at(-1).cpu.render.toFixed(1)} ms) (depth ${result.depth}): first paint ${navToPaint.toFixed(0)} ms from navigation, ${result.firstPaint.toFixed(0)} ms from the response; hover p95 ${stats(result.hover).p95.toFixed(2)} ms; paint p50 ${stats(result.paint).p50.toFixed(1)} ms; zoom paint p95 ${stats(result.zoomPaint).p95.toFixed(1)} ms (layout p95 ${stats(result.zoomLayout).p95.toFixed(1)}, visible p95 ${stats(result.visible).p95}); zoom app p95 ${stats(result.zoomApp).p95.toFixed(1)} ms`,
     );
     await page.close();
   }
@@ -242,7 +285,7 @@ try {
 
 const date = new Date().toISOString().slice(0, 10);
 const f = (x) => x.toFixed(x < 10 ? 2 : 1);
-const lines = [
+const header = [
   `# UI flame graph benchmark (${date})`,
   '',
   'Headless Chromium (Debian, `--disable-gpu`, 1440×900, DPR 1), `node bench/ui.mjs`. Synthetic random trees;',
@@ -251,24 +294,35 @@ const lines = [
   '"hover" = hit-test + overlay repaint per pointer position; "zoom paint" = geometry + repaint of the graph;',
   '"zoom app" = the whole click-zoom frame: state, URL, table re-aggregated for the subtree, breadcrumb, then the graph',
   'repainted in the next animation frame (time until that frame ran, so it includes waiting for the frame);',
-  '"zoom state+table" = its synchronous part before the frame.',
+  '"zoom state+table" = its synchronous part before the frame; "next frame" = the frame after it (where deferred work,',
+  'the table rows, lands): also ~16.7 ms when it fits.',
   'Target: 100k nodes paint < 150 ms; hover/zoom frames < 16 ms.',
   '',
+];
+const lines = [
+  ...(args.label ? [`## ${args.label}`, ''] : []),
   `Machine: ${JSON.stringify(machineInfo())}`,
   '',
-  '| nodes | depth | first paint: request (parsed) / navigation | base repaint p50 | hover p50 / p95 / max | zoom paint p50 / p95 | zoom state+table p50 / p95 | zoom frame p50 / p95 |',
-  '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '"zoom CPU" = main-thread CPU time per zoom step (in or back), from the trace: script in the frames (zoom handlers,',
+  'with the layouts they force) + rendering them (style, layout, paint); unlike wall times it does not grow when other',
+  'processes share the cores.',
+  '',
+  '| nodes | depth | first paint: request (parsed) / navigation | base repaint p50 | hover p50 / p95 / max | zoom paint p50 / p95 | zoom state+table p50 / p95 | zoom frame p50 / p95 | next frame p50 / p95 | zoom CPU: script + render |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => {
     const h = stats(r.hover);
     const p = stats(r.paint);
     const zp = stats(r.zoomPaint);
     const za = stats(r.zoomApp);
     const zs = stats(r.zoomSync);
-    return `| ${r.n.toLocaleString('en')} | ${r.depth} | ${r.requestToPaint.toFixed(0)} (${r.firstPaint.toFixed(0)}) / ${r.navToPaint.toFixed(0)} | ${f(p.p50)} | ${f(h.p50)} / ${f(h.p95)} / ${f(h.max)} | ${f(zp.p50)} / ${f(zp.p95)} | ${f(zs.p50)} / ${f(zs.p95)} | ${f(za.p50)} / ${f(za.p95)} |`;
+    const zn = stats(r.zoomNext);
+    return `| ${r.n.toLocaleString('en')} | ${r.depth} | ${r.requestToPaint.toFixed(0)} (${r.firstPaint.toFixed(0)}) / ${r.navToPaint.toFixed(0)} | ${f(p.p50)} | ${f(h.p50)} / ${f(h.p95)} / ${f(h.max)} | ${f(zp.p50)} / ${f(zp.p95)} | ${f(zs.p50)} / ${f(zs.p95)} | ${f(za.p50)} / ${f(za.p95)} | ${f(zn.p50)} / ${f(zn.p95)} | ${f(r.cpu.script)} + ${f(r.cpu.render)} |`;
   }),
   '',
 ];
 mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
 const out = path.join(ROOT, 'bench', 'results', `ui-${date}.md`);
-writeFileSync(out, lines.join('\n'));
+if (args.label && existsSync(out))
+  writeFileSync(out, `${readFileSync(out, 'utf8').trimEnd()}\n\n${lines.join('\n')}`);
+else writeFileSync(out, [...header, ...lines].join('\n'));
 console.log(`wrote ${out}`);

@@ -145,6 +145,8 @@ export class FlameGraphView {
   }
 
   setSearch(nameMatches: Uint8Array | undefined): void {
+    // Every state change re-sends the matches: repaint only when they differ (a zoom already painted).
+    if (sameMatches(nameMatches, this.nameMatches)) return;
     this.nameMatches = nameMatches;
     this.invalidate();
   }
@@ -313,4 +315,11 @@ export class FlameGraphView {
         }
     }
   }
+}
+
+function sameMatches(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }

@@ -52,8 +52,10 @@ export class TopTable {
   }
 
   setModel(model: TableModel): void {
+    const prev = this.model;
     this.model = model;
-    this.renderHeader();
+    // Rebuilding the header on every zoom would dirty the layout that the row pool then reads.
+    if (!prev || prev.sort !== model.sort || prev.desc !== model.desc) this.renderHeader(model);
     this.rows.setCount(model.rows.length);
   }
 
@@ -65,9 +67,7 @@ export class TopTable {
     this.events.onHover(name);
   }
 
-  private renderHeader(): void {
-    const m = this.model;
-    if (!m) return;
+  private renderHeader(m: TableModel): void {
     this.header.replaceChildren();
     const cols: Array<[SortKey, string]> = [
       ['name', 'Function'],
