@@ -130,6 +130,12 @@ const options = [
     help: 'Flush the head earlier when it holds this much (about 1 MiB per active service with 5 profile types; the frozen head being written counts again).',
   },
   {
+    key: 'max_wal_size',
+    kind: 'bytes',
+    default: 1024 * 1024 * 1024,
+    help: 'Flush the head earlier when its write-ahead log holds this much: bounds the WAL on disk and the replay after a crash. 0 = no limit.',
+  },
+  {
     key: 'retention',
     kind: 'duration',
     default: 30 * 86_400_000,

@@ -54,6 +54,7 @@ export async function startServer(
     dataDir: config.data_dir,
     blockDurationMs: config.block_duration,
     maxHeadBytes: config.max_head_size,
+    maxWalBytes: config.max_wal_size,
     maxSeriesPerTenant: (tenant: string) => limitsFor(tenant).max_series_per_tenant,
     maxStackDepth: config.max_stack_depth,
     walSync: config.wal_fsync,

@@ -65,6 +65,12 @@ export interface EmbeddedStorageOptions {
    * services makes flushes back to back, each rewriting every partition.
    */
   maxHeadBytes?: number;
+  /**
+   * Flush earlier when the head's WAL holds this much. The WAL keeps uploads as received (gzipped
+   * pprof, ~4x the head's growth per profile), and a restart after a crash replays all of it: this
+   * bounds both the disk it takes and the recovery time. Default 1 GiB; 0 = no limit.
+   */
+  maxWalBytes?: number;
   /** Active (head) series per tenant, a number or a function of the tenant; 0 or absent: no limit. */
   maxSeriesPerTenant?: number | ((tenant: string) => number);
   /** Deeper stacks keep their leaf-side frames. Default 1024. */
@@ -196,6 +202,8 @@ class EmbeddedEngine implements EmbeddedStorage {
   private readonly frozen: FrozenHead[] = [];
   /** The head's estimated size after the last append (computing it walks every partition). */
   private headBytes = 0;
+  /** WAL bytes of the records the live head holds (since the last freeze, or replayed at open). */
+  private headWalBytes: number;
   /** Serializes flushes: each waits for the previous one. */
   private flushChain: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | undefined;
@@ -205,6 +213,7 @@ class EmbeddedEngine implements EmbeddedStorage {
   private closed = false;
   private readonly blockDurationMs: number;
   private readonly maxHeadBytes: number;
+  private readonly maxWalBytes: number;
   private readonly maxStackDepth: number;
   private readonly compactionPolicy: CompactionPolicy;
   private readonly retentionMs: number;
@@ -234,6 +243,7 @@ class EmbeddedEngine implements EmbeddedStorage {
   ) {
     this.blockDurationMs = opts.blockDurationMs ?? HOUR_MS;
     this.maxHeadBytes = opts.maxHeadBytes ?? 1024 * 1024 * 1024;
+    this.maxWalBytes = opts.maxWalBytes ?? 1024 * 1024 * 1024;
     this.maxStackDepth = opts.maxStackDepth ?? 1024;
     this.compactionPolicy = {
       windowsMs: [...(opts.compactionWindowsMs ?? [6 * HOUR_MS, DAY_MS])],
@@ -244,6 +254,10 @@ class EmbeddedEngine implements EmbeddedStorage {
     this.maxDiskBytes = opts.maxDiskBytes ?? 0;
     this.now = opts.now ?? Date.now;
     this.walTenantBytes = walTenantBytes;
+    this.headBytes = head.byteSize; // the replayed WAL
+    this.headWalBytes = 0;
+    for (const perTenant of walTenantBytes.values())
+      for (const bytes of perTenant.values()) this.headWalBytes += bytes;
     const checkEveryMs = Math.min(60_000, Math.max(100, this.blockDurationMs / 10));
     this.every(checkEveryMs, () => {
       if (this.headIsDue()) this.flushInBackground();
@@ -277,10 +291,11 @@ class EmbeddedEngine implements EmbeddedStorage {
     const segmentBytes = getOrCreate(this.walTenantBytes, this.wal.currentSegment, () => new Map());
     requests.forEach((req, i) => {
       segmentBytes.set(req.tenant, (segmentBytes.get(req.tenant) ?? 0) + records[i].length);
+      this.headWalBytes += records[i].length;
     });
     const durable = this.wal.append(records);
     this.headBytes = this.head.byteSize;
-    if (this.headBytes >= this.maxHeadBytes) this.flushInBackground();
+    if (this.headOverLimits()) this.flushInBackground();
     await durable;
   }
 
@@ -317,10 +332,12 @@ class EmbeddedEngine implements EmbeddedStorage {
     const { head } = this;
     if (head.isEmpty) return false;
     const age = Date.now() - (head.firstInsertAtMs ?? Date.now());
+    return age >= this.blockDurationMs || head.timeSpanMs >= this.blockDurationMs || this.headOverLimits();
+  }
+
+  private headOverLimits(): boolean {
     return (
-      age >= this.blockDurationMs ||
-      head.timeSpanMs >= this.blockDurationMs ||
-      head.byteSize >= this.maxHeadBytes
+      this.headBytes >= this.maxHeadBytes || (this.maxWalBytes > 0 && this.headWalBytes >= this.maxWalBytes)
     );
   }
 
@@ -352,6 +369,7 @@ class EmbeddedEngine implements EmbeddedStorage {
       this.frozen.push({ head: this.head, walSegment: this.wal.currentSegment - 1 });
       this.head = new Head(this.maxStackDepth);
       this.headBytes = 0;
+      this.headWalBytes = 0;
       await sealed;
     }
     while (this.frozen.length > 0) {

@@ -315,6 +315,37 @@ describe('flush triggers', () => {
     expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
     await s.close();
   });
+
+  it("flushes when the head's WAL grows past maxWalBytes, counting what a restart replayed", async () => {
+    const s = await open({ maxWalBytes: 1, flushOnClose: false });
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    await vi.waitFor(() => expect(s.stats()).toMatchObject({ blocks: 1, headProfiles: 0, walBytes: 0 }), {
+      timeout: 5000,
+    });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1 });
+    await s.close();
+
+    // What a restart replays counts: the replayed record alone stays under the limit, and so would
+    // the next one alone, but together they pass it.
+    const dataDir = await tempDir();
+    const crashed = await openEmbeddedStorage({
+      dataDir,
+      walSync: false,
+      flushOnClose: false,
+      maxWalBytes: 0,
+    });
+    await crashed.append([request({ timeMs: 2000, samples: { b: 1 } })]);
+    const replayed = crashed.stats().walBytes;
+    await crashed.close();
+    const reopened = await openEmbeddedStorage({ dataDir, walSync: false, maxWalBytes: replayed + 1 });
+    expect(reopened.stats()).toMatchObject({ headProfiles: 1, blocks: 0 });
+    await reopened.append([request({ timeMs: 3000, samples: { c: 1 } })]);
+    await vi.waitFor(() => expect(reopened.stats()).toMatchObject({ blocks: 1, headProfiles: 0 }), {
+      timeout: 5000,
+    });
+    expect(folded(await reopened.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ b: 1, c: 1 });
+    await reopened.close();
+  });
 });
 
 describe('frames', () => {
