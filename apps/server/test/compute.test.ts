@@ -1,5 +1,6 @@
 import { defaultIngestLimits, IngestError } from '@emberscope/ingest';
 import { buildFunctionTree, stackValuesFromFolded, toFlameGraph } from '@emberscope/model';
+import { encodeWalRecord } from '@emberscope/storage';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ComputePool } from '../src/compute/pool.js';
 import { packProfiles, unpackProfiles } from '../src/compute/profile-wire.js';
@@ -60,6 +61,11 @@ describe('decoding uploads on a worker', () => {
     const inline = runTask('ingestLegacy', input).map((p) => ({ ...p, payload: new Uint8Array(p.payload) }));
     expect(inWorker).toEqual(inline);
     expect(inWorker[0].series[0].labels).toContainEqual({ name: 'env', value: 'prod' });
+    // The WAL record framed on the worker is what storage would frame, and ends with the payload.
+    for (const p of inWorker) {
+      expect(p.walRecord).toEqual(encodeWalRecord(p));
+      expect(p.payload.buffer).toBe(p.walRecord!.buffer);
+    }
   });
 
   test('Push series decoded on a worker keep their profiles and delta flags', async () => {

@@ -284,7 +284,7 @@ class EmbeddedEngine implements EmbeddedStorage {
     if (requests.length === 0) return;
     for (const req of requests) validateRequest(req);
     this.checkSeriesLimit(requests);
-    const records = requests.map(encodeRecord);
+    const records = requests.map((req) => req.walRecord ?? encodeRecord(req));
     // Inserting and queueing the WAL records in the same tick keeps every record in the segment of
     // the head that holds it, which is what lets a flush delete exactly the segments it covered.
     for (const req of requests) this.head.insert(req);

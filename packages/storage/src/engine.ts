@@ -25,6 +25,12 @@ export interface AppendRequest {
   timeNanos: bigint;
   durationNanos: bigint;
   series: SeriesPlan[];
+  /**
+   * This request already framed as a WAL record by `encodeWalRecord`, when the caller did it on another
+   * thread to keep it off the event loop; it must be exactly `encodeWalRecord(request)` (so a request
+   * changed afterwards must drop it).
+   */
+  walRecord?: Uint8Array;
 }
 
 export interface TimeRange {

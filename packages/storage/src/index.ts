@@ -7,3 +7,4 @@ export {
 export * from './engine.js';
 export { BlockCorruptError, StorageLimitError } from './errors.js';
 export { LocalFsObjectStore, type ObjectInfo, type ObjectStore } from './object-store.js';
+export { encodeRecord as encodeWalRecord } from './wal.js';

@@ -23,11 +23,16 @@ type ArrayTypeName = keyof typeof ARRAY_TYPES;
 /** Where one typed array of a profile lives in the packed buffer. */
 type View = [field: string, type: ArrayTypeName, byteOffset: number, length: number];
 
+/** A profile with its WAL record (see `AppendRequest.walRecord`), which ends with its payload. */
+export type WalFramedProfile = IngestedProfile & { walRecord?: Uint8Array };
+
 interface PackedProfile {
   /** The profile's other fields and the IngestedProfile's own, cloned as they are. */
-  rest: Omit<IngestedProfile, 'profile' | 'payload'> & { profile: Partial<Profile> };
+  rest: Omit<WalFramedProfile, 'profile' | 'payload' | 'walRecord'> & { profile: Partial<Profile> };
   views: View[];
   stringCount: number;
+  /** Set when the payload is not sent on its own but as the tail of the WAL record. */
+  payloadLength?: number;
 }
 
 export interface PackedProfiles {
@@ -38,21 +43,25 @@ export interface PackedProfiles {
 }
 
 const PAYLOAD = 'payload';
+const WAL_RECORD = 'walRecord';
 const STRING_LENGTHS = 'stringLengths';
 
 /** Packs profiles for `postMessage(packed, [packed.buffer])`. */
-export function packProfiles(profiles: readonly IngestedProfile[]): PackedProfiles {
+export function packProfiles(profiles: readonly WalFramedProfile[]): PackedProfiles {
   const arrays: [PackedProfile, string, TypedArray][] = [];
   const texts: string[] = [];
   const packed: PackedProfile[] = profiles.map((p) => {
-    const { profile, payload, ...own } = p;
+    const { profile, payload, walRecord, ...own } = p;
     const rest: Record<string, unknown> = {};
     const entry: PackedProfile = { rest: { ...own, profile: rest }, views: [], stringCount: 0 };
     for (const [field, value] of Object.entries(profile)) {
       if (ArrayBuffer.isView(value)) arrays.push([entry, field, value as TypedArray]);
       else if (field !== 'strings') rest[field] = value;
     }
-    arrays.push([entry, PAYLOAD, payload]);
+    if (walRecord) {
+      arrays.push([entry, WAL_RECORD, walRecord]);
+      entry.payloadLength = payload.length;
+    } else arrays.push([entry, PAYLOAD, payload]);
     const lengths = new Uint32Array(profile.strings.length);
     for (let i = 0; i < lengths.length; i++) lengths[i] = profile.strings[i].length;
     arrays.push([entry, STRING_LENGTHS, lengths]);
@@ -74,25 +83,31 @@ export function packProfiles(profiles: readonly IngestedProfile[]): PackedProfil
 }
 
 /** The profiles `packProfiles` packed; their arrays are views of `packed.buffer`. */
-export function unpackProfiles(packed: PackedProfiles): IngestedProfile[] {
+export function unpackProfiles(packed: PackedProfiles): WalFramedProfile[] {
   let textAt = 0;
-  return packed.profiles.map(({ rest, views, stringCount }) => {
+  return packed.profiles.map(({ rest, views, stringCount, payloadLength }) => {
     const profile: Record<string, unknown> = { ...rest.profile };
     let payload: Uint8Array = new Uint8Array(0);
+    let walRecord: Uint8Array | undefined;
     let lengths: Uint32Array = new Uint32Array(0);
     for (const [field, type, byteOffset, length] of views) {
       const view = new ARRAY_TYPES[type](packed.buffer, byteOffset, length);
       if (field === PAYLOAD) payload = view as Uint8Array;
+      else if (field === WAL_RECORD) walRecord = view as Uint8Array;
       else if (field === STRING_LENGTHS) lengths = view as Uint32Array;
       else profile[field] = view;
     }
+    if (walRecord && payloadLength !== undefined)
+      payload = walRecord.subarray(walRecord.length - payloadLength);
     const strings = new Array<string>(stringCount);
     for (let i = 0; i < stringCount; i++) {
       strings[i] = packed.text.slice(textAt, textAt + lengths[i]);
       textAt += lengths[i];
     }
     profile.strings = strings;
-    return { ...rest, profile: profile as unknown as Profile, payload };
+    const unpacked: WalFramedProfile = { ...rest, profile: profile as unknown as Profile, payload };
+    if (walRecord) unpacked.walRecord = walRecord;
+    return unpacked;
   });
 }
 

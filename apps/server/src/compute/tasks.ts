@@ -22,7 +22,8 @@ import {
   toDot,
   toFlameGraph,
 } from '@emberscope/model';
-import { type PackedProfiles, packProfiles, unpackProfiles } from './profile-wire.js';
+import { encodeWalRecord } from '@emberscope/storage';
+import { type PackedProfiles, packProfiles, unpackProfiles, type WalFramedProfile } from './profile-wire.js';
 
 /** The merged stacks of one query, optionally restricted to a call site (stack_trace_selector). */
 export interface StacksInput {
@@ -50,11 +51,12 @@ export interface LegacyInput {
  * worker thread for large ones.
  */
 export const tasks = {
-  ingestLegacy: (input: LegacyInput) =>
+  /** Also frames each profile as its WAL record: copying the payload and its crc32 leave the event loop too. */
+  ingestLegacy: (input: LegacyInput): WalFramedProfile[] =>
     ingestLegacy(
       { query: new URLSearchParams(input.query), contentType: input.contentType, body: input.body },
       input.ctx,
-    ),
+    ).map((p) => ({ ...p, walRecord: encodeWalRecord(p) })),
   decodePush: (input: { series: PushSeries[]; ctx: DecodeContext }) => decodePush(input.series, input.ctx),
   flameGraph: (input: StacksInput & { maxNodes: number }) => toFlameGraph(tree(input), input.maxNodes),
   treeBytes: (input: StacksInput & { maxNodes: number }) => encodeTree(tree(input), input.maxNodes),
