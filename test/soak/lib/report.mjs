@@ -172,7 +172,7 @@ export function renderReport(S) {
         ? (loadRows.at(-1).driver_cpu_s - loadRows[0].driver_cpu_s) / (loadRows.at(-1).t_s - loadRows[0].t_s)
         : Number.NaN;
     out.push(
-      `- CPU: the server used ${fmt(serverCpuShare(loadRows), 2)} cores on average (of ${S.machine.cores}), the driver ${fmt(driverCpu, 2)}; the machine's 1-min load average was ${fmt(minOf(loads), 1)}–${fmt(maxOf(loads), 1)} (median ${fmt(median(loads), 1)}): other engineers' builds and tests shared the machine.`,
+      `- CPU: the server used ${fmt(serverCpuShare(loadRows), 2)} cores on average (of ${S.machine.cores}), the driver ${fmt(driverCpu, 2)}; the machine's 1-min load average was ${fmt(minOf(loads), 1)}–${fmt(maxOf(loads), 1)} (median ${fmt(median(loads), 1)}; it counts every runnable thread: the server's event loop, decoder and I/O threads, the driver, and anything else running).`,
     );
     if (mem)
       out.push(
