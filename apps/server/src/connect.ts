@@ -18,6 +18,7 @@ import { StorageLimitError } from '@emberscope/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Access } from './auth/index.js';
 import { decodeContentEncoding } from './body.js';
+import { lowDiskError } from './disk-guard.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -148,6 +149,9 @@ export function toApiError(err: unknown): ApiError {
     const apiError = new ApiError(e.code as ApiError['code'], e.message, e.reason ?? e.code, e.status);
     return Object.assign(apiError, { retryAfterS: (err as { retryAfterS?: number }).retryAfterS });
   }
+  // The disk filled up between two free-space checks (a WAL or block write failed): as refused as by them.
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT')
+    return lowDiskError(`the data directory's filesystem is full (a write failed with ${e.code})`);
   if (e?.statusCode === 413)
     return new ApiError('resource_exhausted', e.message ?? 'request body too large', 'too_large', 413);
   // Fastify's own client errors, raised before a route runs (an empty or malformed Content-Type is 415).

@@ -13,6 +13,19 @@ export interface DiskGuardOptions {
 /** Seconds a refused writer is told to wait: freeing disk space takes an operator or a retention run. */
 const RETRY_AFTER_S = 60;
 
+/** The 507 a write gets when the disk is (nearly) full: `what` says why. */
+export function lowDiskError(what: string): ApiError {
+  return Object.assign(
+    new ApiError(
+      'resource_exhausted',
+      `${what}; writes are refused until space is freed, reads keep working`,
+      'low_disk',
+      507,
+    ),
+    { retryAfterS: RETRY_AFTER_S },
+  );
+}
+
 /**
  * Low-disk protection: writes are refused (507) while the filesystem holding the data directory has less
  * than `minFreeBytes` available, so a full disk stops ingest cleanly instead of failing WAL writes, block
@@ -54,14 +67,8 @@ export class DiskGuard {
     if (this.minFreeBytes <= 0) return;
     const free = await this.freeBytes();
     if (free === undefined || free >= this.minFreeBytes) return;
-    throw Object.assign(
-      new ApiError(
-        'resource_exhausted',
-        `low disk space: ${formatBytes(free)} free on the data directory's filesystem, below min_free_disk_bytes (${formatBytes(this.minFreeBytes)}); writes are refused until space is freed, reads keep working`,
-        'low_disk',
-        507,
-      ),
-      { retryAfterS: RETRY_AFTER_S },
+    throw lowDiskError(
+      `low disk space: ${formatBytes(free)} free on the data directory's filesystem, below min_free_disk_bytes (${formatBytes(this.minFreeBytes)})`,
     );
   }
 

@@ -37,6 +37,21 @@ describe('toApiError: client errors Fastify raises before a route runs stay clie
     expect({ code: internal.code, status: internal.status }).toEqual({ code: 'internal', status: 500 });
   });
 
+  test('a write that failed because the disk is full is a 507 low_disk with Retry-After, not a 500', () => {
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const full = toApiError(Object.assign(new Error(`${code}: no space left on device, write`), { code }));
+      expect({ code: full.code, status: full.status, reason: full.reason }).toEqual({
+        code: 'resource_exhausted',
+        status: 507,
+        reason: 'low_disk',
+      });
+      expect(full.message).toBe(
+        `the data directory's filesystem is full (a write failed with ${code}); writes are refused until space is freed, reads keep working`,
+      );
+      expect((full as { retryAfterS?: number }).retryAfterS).toBe(60);
+    }
+  });
+
   test.each([[''], [';'], ['/']])(
     'a POST with Content-Type %j is answered 415 in Connect JSON',
     async (contentType) => {
