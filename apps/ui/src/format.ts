@@ -145,3 +145,15 @@ export function formatPercent(part: number, whole: number): string {
   if (p < 0.01) return '<0.01%';
   return `${trim(p, p < 10 ? 2 : 1)}%`;
 }
+
+/**
+ * A frame name cut into the part that may be elided and the part that must stay visible when a table cell is too
+ * narrow: the last path segment (`cart.(*Cart).Add` of `github.com/acme/shop/internal/cart.(*Cart).Add`), or, without
+ * a path, what follows the last dot (`mallocgc` of `runtime.mallocgc`). The two parts concatenate to `name`.
+ */
+export function splitFrameName(name: string): [prefix: string, tail: string] {
+  const slash = name.lastIndexOf('/');
+  const cut = slash >= 0 ? slash + 1 : name.lastIndexOf('.') + 1;
+  // A name ending in the separator keeps it whole: nothing would stay visible otherwise.
+  return cut > 0 && cut < name.length ? [name.slice(0, cut), name.slice(cut)] : ['', name];
+}

@@ -6,6 +6,7 @@ import {
   formatPercent,
   formatValue,
   humanProfileType,
+  splitFrameName,
   timelineTitle,
   unitNoun,
 } from '../src/format.js';
@@ -56,5 +57,28 @@ describe('unit formatting', () => {
     expect(timelineTitle('process_cpu:cpu:nanoseconds:cpu:nanoseconds')).toBe('Total CPU time');
     expect(timelineTitle('memory:inuse_space:bytes:space:bytes')).toBe('Total in-use space');
     expect(unitNoun('memory:alloc_objects:count:space:bytes')).toBe('objects');
+  });
+});
+
+describe('splitFrameName', () => {
+  it('keeps the last path segment, or what follows the last dot, as the part that stays visible', () => {
+    const cases: [string, [string, string]][] = [
+      [
+        'github.com/acme/shop/internal/cart.(*Cart).Add',
+        ['github.com/acme/shop/internal/', 'cart.(*Cart).Add'],
+      ],
+      ['crypto/internal/fips140/sha256.blockGeneric', ['crypto/internal/fips140/', 'sha256.blockGeneric']],
+      ['runtime.mallocgc', ['runtime.', 'mallocgc']],
+      ['com.example.Foo.bar', ['com.example.Foo.', 'bar']],
+      ['main', ['', 'main']],
+      ['other', ['', 'other']],
+      ['trailing/', ['', 'trailing/']],
+      ['ends.with.', ['', 'ends.with.']],
+      ['', ['', '']],
+    ];
+    for (const [name, parts] of cases) {
+      expect(splitFrameName(name)).toEqual(parts);
+      expect(parts.join('')).toBe(name);
+    }
   });
 });

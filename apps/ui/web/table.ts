@@ -2,6 +2,7 @@
  * The top table: function, self, total; sortable; virtualised (virtual-rows.ts), so 100k functions cost the
  * same as 30.
  */
+import { splitFrameName } from '../src/format.js';
 import type { FunctionRow, SortKey } from '../src/table-data.js';
 import { VirtualRows } from './virtual-rows.js';
 
@@ -90,7 +91,7 @@ export class TopTable {
     const row = document.createElement('div');
     row.className = 'tt-row';
     row.innerHTML =
-      '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"></span></div>' +
+      '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"><span class="fn-prefix"></span><span class="fn-tail"></span></span></div>' +
       '<div class="tt-cell tt-self"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>' +
       '<div class="tt-cell tt-total"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>';
     row.addEventListener('pointerenter', () => this.hover(Number(row.dataset.name)));
@@ -108,7 +109,11 @@ export class TopTable {
     row.title = name;
     const [nameCell, selfCell, totalCell] = row.children as unknown as HTMLElement[];
     (nameCell.firstElementChild as HTMLElement).style.background = m.colors[r.name];
-    (nameCell.lastElementChild as HTMLElement).textContent = name;
+    // Long names are elided from the left of their last segment, so the function itself stays readable.
+    const [prefix, tail] = splitFrameName(name);
+    const fn = nameCell.lastElementChild as HTMLElement;
+    (fn.firstElementChild as HTMLElement).textContent = prefix;
+    (fn.lastElementChild as HTMLElement).textContent = tail;
     for (const [cell, v] of [
       [selfCell, r.self],
       [totalCell, r.total],
