@@ -138,6 +138,16 @@ describe('web UI, ad-hoc mode', () => {
     });
     expect(await main.locator('.tt-total .v').textContent()).toBe('65 ms');
     expect(await main.locator('.tt-self .v').textContent()).toBe('5 ms');
+    // What only the server can compute (tag explorer, exports, sandwich) is not offered for a file.
+    expect(await page.locator('#explore-open').isHidden()).toBe(true);
+    expect(await page.locator('#export').isHidden()).toBe(true);
+    const graph = (await page.locator('.main-flame canvas').first().boundingBox())!;
+    await page.mouse.click(graph.x + graph.width * 0.5, graph.y + 20 + 10, { button: 'right' });
+    await page.waitForSelector('#context-menu:not([hidden])');
+    const items = await page.locator('#context-menu [role="menuitem"]').allTextContents();
+    expect(items).toContain('Copy function name');
+    expect(items.some((i) => /Sandwich/.test(i))).toBe(false);
+    await page.keyboard.press('Escape');
     await shot(page, '01-speedscope');
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();

@@ -1538,7 +1538,8 @@ function openMenu(
   menu.replaceChildren(
     ...[
       main ? item('Focus on this subtree', () => zoomTo(node)) : undefined,
-      isRoot
+      // The sandwich view is computed by the server, which does not have an opened file's data.
+      isRoot || adhoc !== undefined
         ? undefined
         : item('Sandwich view: callers and callees', () =>
             update({ sandwich: name, page: 'single', focus: [] }, true),
