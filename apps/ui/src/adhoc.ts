@@ -1,4 +1,5 @@
-import type { DiffRow, DiffTableData } from './diff-table.js';
+import { diffRows } from '@emberscope/model';
+import type { DiffTableData } from './diff-table.js';
 import type { Flamebearer, FlameTree } from './flamebearer.js';
 import { functionTable } from './table-data.js';
 
@@ -350,46 +351,10 @@ export function diffProfiles(baseline: AdhocProfile, comparison: AdhocProfile): 
  * `absolute`; biggest change first.
  */
 export function adhocDiffTable(left: FlameTree, right: FlameTree, absolute: boolean): DiffTableData {
-  const rows = new Map<string, DiffRow>();
-  const row = (name: string): DiffRow => {
-    let r = rows.get(name);
-    if (!r) {
-      r = {
-        name,
-        baselineSelf: 0,
-        baselineTotal: 0,
-        comparisonSelf: 0,
-        comparisonTotal: 0,
-        baseline: 0,
-        comparison: 0,
-        change: 0,
-        relativeChange: 0,
-      };
-      rows.set(name, r);
-    }
-    return r;
-  };
-  for (const f of functionTable(left)) {
-    const r = row(left.names[f.name]);
-    r.baselineSelf = f.self;
-    r.baselineTotal = f.total;
-  }
-  for (const f of functionTable(right)) {
-    const r = row(right.names[f.name]);
-    r.comparisonSelf = f.self;
-    r.comparisonTotal = f.total;
-  }
+  const totals = (tree: FlameTree) =>
+    functionTable(tree).map((f) => ({ name: tree.names[f.name], self: f.self, total: f.total }));
   const leftTicks = left.count > 0 ? left.total[0] : 0;
   const rightTicks = right.count > 0 ? right.total[0] : 0;
-  const share = (v: number, ticks: number) => (absolute ? v : ticks > 0 ? v / ticks : 0);
-  for (const r of rows.values()) {
-    r.baseline = share(r.baselineTotal, leftTicks);
-    r.comparison = share(r.comparisonTotal, rightTicks);
-    r.change = r.comparison - r.baseline;
-    r.relativeChange = r.baseline !== 0 ? r.change / r.baseline : r.comparison !== 0 ? null : 0;
-  }
-  const sorted = [...rows.values()].sort(
-    (a, b) => Math.abs(b.change) - Math.abs(a.change) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
-  return { rows: sorted, count: sorted.length, leftTicks, rightTicks, normalized: !absolute };
+  const rows = diffRows(totals(left), totals(right), leftTicks, rightTicks, { normalize: !absolute });
+  return { rows, count: rows.length, leftTicks, rightTicks, normalized: !absolute };
 }

@@ -130,8 +130,27 @@ export function diffTable(
 ): DiffTableRow[] {
   assertNonNegative(left, 'left');
   assertNonNegative(right, 'right');
-  const leftTicks = left.total[0];
-  const rightTicks = right.total[0];
+  return diffRows(functionTable(left), functionTable(right), left.total[0], right.total[0], { normalize });
+}
+
+/** One function's self and total (recursion counted once) on one side of a comparison. */
+export interface FunctionTotals {
+  name: string;
+  self: number;
+  total: number;
+}
+
+/**
+ * The rows of `diffTable` from each side's per-function totals and root total, for callers that have
+ * function tables rather than FunctionTrees (the UI's opened files, the CLI against older servers).
+ */
+export function diffRows(
+  left: Iterable<FunctionTotals>,
+  right: Iterable<FunctionTotals>,
+  leftTicks: number,
+  rightTicks: number,
+  { normalize = true }: DiffTableOptions = {},
+): DiffTableRow[] {
   const share = (value: number, ticks: number) => (!normalize ? value : ticks > 0 ? value / ticks : 0);
   const rows = new Map<string, DiffTableRow>();
   const row = (name: string) => {
@@ -152,12 +171,12 @@ export function diffTable(
     }
     return r;
   };
-  for (const { name, self, total } of functionTable(left)) {
+  for (const { name, self, total } of left) {
     const r = row(name);
     r.baselineSelf = self;
     r.baselineTotal = total;
   }
-  for (const { name, self, total } of functionTable(right)) {
+  for (const { name, self, total } of right) {
     const r = row(name);
     r.comparisonSelf = self;
     r.comparisonTotal = total;

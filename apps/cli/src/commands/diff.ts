@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { escapeHtml } from '@emberscope/model';
+import { type DiffTableRow, diffRows, escapeHtml } from '@emberscope/model';
 import { outputOption, timeRangeOf, timeRangeOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, ExitCode, NoDataError, UsageError } from '../errors.js';
@@ -16,21 +16,10 @@ import {
 import { flamebearerHtml, renderFlamebearer } from './export.js';
 import { mergedFlameGraph } from './top.js';
 
-interface DiffRow {
-  name: string;
-  baselineSelf: number;
-  baselineTotal: number;
-  comparisonSelf: number;
-  comparisonTotal: number;
-  baseline: number;
-  comparison: number;
-  change: number;
-}
-
 interface DiffTable {
   leftTicks: number;
   rightTicks: number;
-  rows: DiffRow[];
+  rows: DiffTableRow[];
 }
 
 type Range = { start: number; end: number };
@@ -61,37 +50,8 @@ async function diffTable(
     mergedFlameGraph(client, left, leftRange).then(functionTableOf),
     mergedFlameGraph(client, right, rightRange).then(functionTableOf),
   ]);
-  const rows = new Map<string, DiffRow>();
-  const row = (name: string) => {
-    let x = rows.get(name);
-    if (!x) {
-      x = {
-        name,
-        baselineSelf: 0,
-        baselineTotal: 0,
-        comparisonSelf: 0,
-        comparisonTotal: 0,
-        baseline: 0,
-        comparison: 0,
-        change: 0,
-      };
-      rows.set(name, x);
-    }
-    return x;
-  };
-  for (const f of l.functions) Object.assign(row(f.name), { baselineSelf: f.self, baselineTotal: f.total });
-  for (const f of r.functions)
-    Object.assign(row(f.name), { comparisonSelf: f.self, comparisonTotal: f.total });
-  const share = (v: number, t: number) => (absolute ? v : t > 0 ? v / t : 0);
-  for (const x of rows.values()) {
-    x.baseline = share(x.baselineTotal, l.total);
-    x.comparison = share(x.comparisonTotal, r.total);
-    x.change = x.comparison - x.baseline;
-  }
-  const sorted = [...rows.values()].sort(
-    (a, b) => Math.abs(b.change) - Math.abs(a.change) || (a.name < b.name ? -1 : 1),
-  );
-  return { leftTicks: l.total, rightTicks: r.total, rows: sorted };
+  const rows = diffRows(l.functions, r.functions, l.total, r.total, { normalize: !absolute });
+  return { leftTicks: l.total, rightTicks: r.total, rows };
 }
 
 /** Both flame graphs one above the other, each a standalone page in a srcdoc frame (no URL, works offline). */
