@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { Profile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, pageErrors, recordPageErrors, waitForGraph } from '../support/browser.js';
 import { cpuProfile } from '../support/profiles.js';
 import { CLI_BIN, REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
 
@@ -61,23 +61,13 @@ async function newContext(opts: { csp?: boolean; theme?: 'light' | 'dark' } = {}
 }
 
 async function openPage(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
+  const page = recordPageErrors(await context.newPage());
   await page.goto(url);
   return page;
 }
 
-const pageErrors = (page: Page) => (page as unknown as { errors: string[] }).errors;
-
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
-
-async function waitForGraph(page: Page): Promise<void> {
-  await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')");
-  await page.waitForSelector('.tt-body .tt-row');
 }
 
 async function signIn(

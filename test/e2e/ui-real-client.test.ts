@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, pageErrors, recordPageErrors, waitForGraph } from '../support/browser.js';
 import { type ClientRun, runGoClient } from '../support/clients.js';
 import { type FunctionTotals, flameGraphFunctionTotals, selectMergeStacktraces } from '../support/query.js';
 import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
@@ -108,24 +108,16 @@ function expectShown(text: string, expected: number, what: string): void {
 
 async function openPage(url: string): Promise<Page> {
   // bypassCSP: waitForFunction evaluates string predicates, which the server's CSP forbids (ui-csp.test.ts).
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
+  const page = recordPageErrors(
+    await browser.newPage({ viewport: { width: 1440, height: 900 }, bypassCSP: true }),
+  );
   await page.addInitScript(`localStorage.setItem('emberscope.theme', 'light')`);
   await page.goto(url);
   return page;
 }
 
-const pageErrors = (page: Page) => (page as unknown as { errors: string[] }).errors;
-
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
-
-async function waitForGraph(page: Page): Promise<void> {
-  await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')");
-  await page.waitForSelector('.tt-body .tt-row');
 }
 
 /** Runs `change` and waits until the flame graph answering the changed query (`mark` in its URL) is painted. */
