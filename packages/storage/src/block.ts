@@ -15,7 +15,7 @@ import {
   type Queryable,
   type SeriesTotalsSink,
 } from './queryable.js';
-import { SeriesIndex } from './series-index.js';
+import { SeriesPostings } from './series-index.js';
 import { decodeStackTree, encodeStackTree, type StackTreeArrays } from './stack-tree.js';
 import { decodeSymbols, encodeSymbols, type Frames, FrameTable, type SymbolColumns } from './symbols.js';
 import { timeSlicer } from './time-slice.js';
@@ -454,9 +454,7 @@ interface SamplePageRef {
  * by byte range on demand, through the shared section cache.
  */
 export class BlockReader implements Queryable {
-  /** The series section, loaded by `open`. */
-  private series!: SeriesColumns;
-  private readonly index = new SeriesIndex();
+  private readonly seriesSection: number;
   private readonly profilesSection: number;
   private readonly symbolsSections: number[] = [];
   private readonly stacksSections: number[] = [];
@@ -469,20 +467,26 @@ export class BlockReader implements Queryable {
     readonly toc: BlockToc,
     private readonly cache: SectionCache,
   ) {
+    let seriesSection = -1;
     let profilesSection = -1;
     toc.sections.forEach((s, i) => {
-      if (s.kind === 'profiles') profilesSection = i;
+      if (s.kind === 'series') seriesSection = i;
+      else if (s.kind === 'profiles') profilesSection = i;
       else if (s.kind === 'symbols') this.symbolsSections[s.partition!] = i;
       else if (s.kind === 'stacks') this.stacksSections[s.partition!] = i;
       else if (s.kind === 'samples') {
         this.pages.push({ section: i, firstRow: s.firstRow!, endRow: s.firstRow! + s.rowCount! });
       }
     });
+    this.seriesSection = seriesSection;
     this.profilesSection = profilesSection;
     this.pages.sort((a, b) => a.firstRow - b.firstRow);
   }
 
-  /** Reads and checks the trailer, the TOC and the series section; throws BlockCorruptError when they fail. */
+  /**
+   * Reads and checks the trailer and the TOC; throws BlockCorruptError when they fail. Sections, the series
+   * too, are read when a query first needs them (an open block costs memory for its TOC only).
+   */
   static async open(
     store: ObjectStore,
     { key, size }: ObjectInfo,
@@ -507,9 +511,7 @@ export class BlockReader implements Queryable {
     if (crc32(tocBytes) !== trailer.readUInt32LE(4))
       throw new BlockCorruptError(key, 'TOC checksum mismatch');
     const toc = parseToc(key, Buffer.from(tocBytes).toString('utf8'), tocStart);
-    const reader = new BlockReader(store, key, size, toc, cache);
-    await reader.loadSeries();
-    return reader;
+    return new BlockReader(store, key, size, toc, cache);
   }
 
   get minTimeMs(): number {
@@ -520,21 +522,16 @@ export class BlockReader implements Queryable {
     return this.toc.maxTimeMs;
   }
 
-  private async loadSeries(): Promise<void> {
-    const i = this.toc.sections.findIndex((s) => s.kind === 'series');
-    this.series = decodeSeries(await this.readSection(i));
-    for (const labels of this.series.labels) this.index.getOrAdd(labels);
-  }
-
   async matchingSeries(matchers: readonly Matcher[], range: TimeRange): Promise<Labels[]> {
-    const { labels, minTimeMs, maxTimeMs } = this.series;
+    const { series, index } = await this.seriesIndex();
+    const { labels, minTimeMs, maxTimeMs } = series;
     const out: Labels[] = [];
     let profiles: ProfileColumns | undefined;
-    for (const id of this.index.select(matchers)) {
+    for (const id of index.select(matchers)) {
       if (minTimeMs[id] > range.endMs || maxTimeMs[id] < range.startMs) continue;
       if (minTimeMs[id] < range.startMs || maxTimeMs[id] > range.endMs) {
         profiles ??= await this.profiles();
-        const [lo, hi] = this.rowsInRange(profiles, id, range);
+        const [lo, hi] = rowsInRange(series, profiles, id, range);
         if (lo === hi) continue;
       }
       out.push(labels[id]);
@@ -543,11 +540,12 @@ export class BlockReader implements Queryable {
   }
 
   async mergeStacks(matchers: readonly Matcher[], range: TimeRange): Promise<StackValues[]> {
-    const ids = this.index.select(matchers);
+    const { series, index } = await this.seriesIndex();
+    const ids = index.select(matchers);
     if (ids.length === 0) return [];
     const profiles = await this.profiles();
     const sums = new PartitionSums((p) => this.toc.partitions[p].stackNodes);
-    await this.visitRows(ids, range, profiles, (row, page, start, end) => {
+    await this.visitRows(series, ids, range, profiles, (row, page, start, end) => {
       sums.add(profiles.partition[row], page.stack, page.value, start, end);
     });
     return Promise.all(
@@ -556,8 +554,9 @@ export class BlockReader implements Queryable {
   }
 
   async seriesTotals(matchers: readonly Matcher[], range: TimeRange, sink: SeriesTotalsSink): Promise<void> {
-    const { labels, minTimeMs, maxTimeMs } = this.series;
-    const ids = this.index
+    const { series, index } = await this.seriesIndex();
+    const { labels, minTimeMs, maxTimeMs } = series;
+    const ids = index
       .select(matchers)
       .filter((id) => minTimeMs[id] <= range.endMs && maxTimeMs[id] >= range.startMs);
     if (ids.length === 0) return;
@@ -565,7 +564,7 @@ export class BlockReader implements Queryable {
     const total = await this.totals(profiles);
     const time = profiles.timeMs;
     for (const id of ids) {
-      const [lo, hi] = this.rowsInRange(profiles, id, range);
+      const [lo, hi] = rowsInRange(series, profiles, id, range);
       if (lo === hi) continue;
       const handle = sink.series(labels[id]);
       for (let row = lo; row < hi; row++) sink.add(handle, time[row], total[row]);
@@ -573,13 +572,15 @@ export class BlockReader implements Queryable {
   }
 
   async mergeProfile(matchers: readonly Matcher[], range: TimeRange): Promise<ProfilePart[]> {
-    const ids = this.index.select(matchers);
+    const { series: seriesColumns, index } = await this.seriesIndex();
+    const ids = index.select(matchers);
     if (ids.length === 0) return [];
     const profiles = await this.profiles();
     const sums = new PartitionSums((p) => this.toc.partitions[p].stackNodes);
     const info = new Map<number, { periods: Map<number, number>; labels: Labels }>();
     let series = 0;
     await this.visitRows(
+      seriesColumns,
       ids,
       range,
       profiles,
@@ -587,7 +588,7 @@ export class BlockReader implements Queryable {
         const partition = profiles.partition[row];
         let part = info.get(partition);
         if (!part) {
-          part = { periods: new Map(), labels: this.series.labels[series] };
+          part = { periods: new Map(), labels: seriesColumns.labels[series] };
           info.set(partition, part);
         }
         countPeriod(part.periods, profiles.period[row]);
@@ -613,6 +614,7 @@ export class BlockReader implements Queryable {
    * the sample pages in order (a series' rows follow the previous series' rows).
    */
   private async visitRows(
+    series: SeriesColumns,
     ids: readonly number[],
     range: TimeRange,
     profiles: ProfileColumns,
@@ -622,7 +624,7 @@ export class BlockReader implements Queryable {
     let pageIndex = 0;
     let page: SamplePage | undefined;
     for (const id of ids) {
-      let [row, end] = this.rowsInRange(profiles, id, range);
+      let [row, end] = rowsInRange(series, profiles, id, range);
       if (row < end) enterSeries?.(id);
       while (row < end) {
         let ref = this.pages[pageIndex];
@@ -693,14 +695,16 @@ export class BlockReader implements Queryable {
         tree: decodeStackTree(await this.readSection(this.stacksSections[p])),
       });
     }
-    return { toc: this.toc, series: this.series, profiles: { ...profiles, total }, samples, partitions };
+    const series = decodeSeries(await this.readSection(this.seriesSection));
+    return { toc: this.toc, series, profiles: { ...profiles, total }, samples, partitions };
   }
 
   /** Number of rows (profiles) of the matching series. */
-  countRows(matchers: readonly Matcher[]): number {
-    const { rowStart } = this.series;
+  async countRows(matchers: readonly Matcher[]): Promise<number> {
+    const { series, index } = await this.seriesIndex();
+    const { rowStart } = series;
     let rows = 0;
-    for (const id of this.index.select(matchers)) rows += rowStart[id + 1] - rowStart[id];
+    for (const id of index.select(matchers)) rows += rowStart[id + 1] - rowStart[id];
     return rows;
   }
 
@@ -728,14 +732,17 @@ export class BlockReader implements Queryable {
     this.cache.deleteWithPrefix(`${this.key}#`);
   }
 
-  /** Rows [lo, hi) of series `id` whose time is in range (rows of a series are sorted by time). */
-  private rowsInRange(profiles: ProfileColumns, id: number, range: TimeRange): [number, number] {
-    const { rowStart } = this.series;
-    const time = profiles.timeMs;
-    const lo = firstAtLeast(time, rowStart[id], rowStart[id + 1], range.startMs);
-    // Row times are whole milliseconds.
-    const hi = firstAtLeast(time, lo, rowStart[id + 1], Math.floor(range.endMs) + 1);
-    return [lo, hi];
+  /**
+   * The series section and its postings, through the shared cache: the labels of thousands of series
+   * weigh far more decoded than their bytes, so only the blocks being queried hold them.
+   */
+  private seriesIndex(): Promise<BlockSeries> {
+    return this.cached(
+      this.seriesSection,
+      decodeBlockSeries,
+      'index',
+      (b) => b.series.labels.length * SERIES_BYTES,
+    );
   }
 
   private profiles(): Promise<ProfileColumns> {
@@ -751,13 +758,21 @@ export class BlockReader implements Queryable {
     return { ...tree, ...frames };
   }
 
-  /** A decoded section through the shared cache; `view` names a decoding other than the plain one. */
-  private cached<T extends object>(section: number, decode: (r: ByteReader) => T, view = ''): Promise<T> {
+  /**
+   * A decoded section through the shared cache; `view` names a decoding other than the plain one, and
+   * `sizeOf` estimates its memory when that is not about the section's decoded length.
+   */
+  private cached<T extends object>(
+    section: number,
+    decode: (r: ByteReader) => T,
+    view = '',
+    sizeOf: (value: T) => number = () => this.toc.sections[section].rawLength,
+  ): Promise<T> {
     const load = async () => decode(await this.readSection(section));
     return this.cache.getOrLoad(
       `${this.key}#${section}${view}`,
       load,
-      () => this.toc.sections[section].rawLength,
+      sizeOf as (v: object) => number,
     ) as Promise<T>;
   }
 
@@ -775,6 +790,36 @@ export class BlockReader implements Queryable {
     }
     return new ByteReader(raw);
   }
+}
+
+interface BlockSeries {
+  series: SeriesColumns;
+  index: SeriesPostings;
+}
+
+/** Memory of one decoded series with its postings, estimated (labels, label objects, posting entries). */
+const SERIES_BYTES = 1024;
+
+function decodeBlockSeries(r: ByteReader): BlockSeries {
+  const series = decodeSeries(r);
+  const index = new SeriesPostings();
+  for (const labels of series.labels) index.add(labels);
+  return { series, index };
+}
+
+/** Rows [lo, hi) of series `id` whose time is in range (rows of a series are sorted by time). */
+function rowsInRange(
+  series: SeriesColumns,
+  profiles: ProfileColumns,
+  id: number,
+  range: TimeRange,
+): [number, number] {
+  const { rowStart } = series;
+  const time = profiles.timeMs;
+  const lo = firstAtLeast(time, rowStart[id], rowStart[id + 1], range.startMs);
+  // Row times are whole milliseconds.
+  const hi = firstAtLeast(time, lo, rowStart[id + 1], Math.floor(range.endMs) + 1);
+  return [lo, hi];
 }
 
 /** Index of the first element in sorted `a[lo..hi)` that is >= x, or hi. */

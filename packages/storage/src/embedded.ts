@@ -565,7 +565,7 @@ class EmbeddedEngine implements EmbeddedStorage {
     return this.maintenance(async () => {
       let deletedProfiles = 0;
       for (const block of [...(this.blocks.get(tenant) ?? [])]) {
-        const rows = block.countRows(matchers);
+        const rows = await block.countRows(matchers);
         if (rows === 0) continue;
         const contents = await block.readAll();
         const data = await mergeBlocks([contents], block.level, (labels) => !matchLabels(labels, matchers));

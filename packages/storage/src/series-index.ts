@@ -1,12 +1,11 @@
 import { anchored, type Labels, labelsKey, type Matcher } from '@emberscope/model';
 
 /**
- * Series of one head or block: dense series ids, their labels, and postings (label name → value →
- * ascending series ids) to resolve matchers without scanning every label set.
+ * The series of a block: dense series ids, their labels, and postings (label name → value → ascending
+ * series ids) to resolve matchers without scanning every label set.
  */
-export class SeriesIndex {
+export class SeriesPostings {
   private readonly labels: Labels[] = [];
-  private readonly ids = new Map<string, number>();
   private readonly postings = new Map<string, Map<string, number[]>>();
 
   get size(): number {
@@ -17,17 +16,10 @@ export class SeriesIndex {
     return this.labels[id];
   }
 
-  get(labels: Labels): number | undefined {
-    return this.ids.get(labelsKey(labels));
-  }
-
-  getOrAdd(labels: Labels): number {
-    const key = labelsKey(labels);
-    let id = this.ids.get(key);
-    if (id !== undefined) return id;
-    id = this.labels.length;
+  /** Adds a series that is not in the index yet; returns its id. */
+  add(labels: Labels): number {
+    const id = this.labels.length;
     this.labels.push(labels);
-    this.ids.set(key, id);
     for (const { name, value } of labels) {
       let values = this.postings.get(name);
       if (!values) {
@@ -62,6 +54,28 @@ export class SeriesIndex {
     const out: number[] = [];
     for (let id = 0; id < selected.length; id++) if (selected[id]) out.push(id);
     return out;
+  }
+}
+
+/**
+ * The series of a head, which also finds a series by its labels (every append looks its series up).
+ * Blocks do without this map: its keys are most of an index's memory.
+ */
+export class SeriesIndex extends SeriesPostings {
+  private readonly ids = new Map<string, number>();
+
+  get(labels: Labels): number | undefined {
+    return this.ids.get(labelsKey(labels));
+  }
+
+  getOrAdd(labels: Labels): number {
+    const key = labelsKey(labels);
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.add(labels);
+      this.ids.set(key, id);
+    }
+    return id;
   }
 }
 

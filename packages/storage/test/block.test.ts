@@ -70,18 +70,44 @@ describe('blocks', () => {
     await s.close();
   });
 
-  it('fails a query that reads a corrupt section with a clear error', async () => {
-    const { dataDir, paths } = await blocksOnDisk(['t']);
-    const bytes = await readFile(paths.get('t')!);
+  /** The block's TOC (JSON between the data and the 16-byte trailer). */
+  function tocOf(bytes: Buffer): { sections: { kind: string; offset: number; length: number }[] } {
     const tocEnd = bytes.length - 16;
-    const toc = JSON.parse(bytes.subarray(tocEnd - bytes.readUInt32LE(tocEnd), tocEnd).toString());
-    const samples = toc.sections.find((s: { kind: string }) => s.kind === 'samples');
-    bytes[samples.offset + 1] ^= 0xff;
-    await writeFile(paths.get('t')!, bytes);
-    const s = await openEmbeddedStorage({ dataDir });
-    await expect(s.mergeStacks('t', [], ALL_TIME)).rejects.toThrow(
-      /corrupt block .*samples section #\d+ checksum/,
-    );
+    return JSON.parse(bytes.subarray(tocEnd - bytes.readUInt32LE(tocEnd), tocEnd).toString());
+  }
+
+  it.each(['samples', 'series'])(
+    'fails a query that reads a corrupt %s section with a clear error',
+    async (kind) => {
+      const { dataDir, paths } = await blocksOnDisk(['t']);
+      const bytes = await readFile(paths.get('t')!);
+      const section = tocOf(bytes).sections.find((s) => s.kind === kind)!;
+      bytes[section.offset + 1] ^= 0xff;
+      await writeFile(paths.get('t')!, bytes);
+      const s = await openEmbeddedStorage({ dataDir });
+      await expect(s.mergeStacks('t', [], ALL_TIME)).rejects.toThrow(
+        new RegExp(`corrupt block .*${kind} section #\\d+ checksum`),
+      );
+      await s.close();
+    },
+  );
+
+  it('reads the series of a block only for queries, and again once the cache has dropped them', async () => {
+    const { dataDir, paths } = await blocksOnDisk(['t']);
+    const series = tocOf(await readFile(paths.get('t')!)).sections.find((s) => s.kind === 'series')!;
+    const store = new LocalFsObjectStore(dataDir);
+    let seriesReads = 0;
+    const getRange = store.getRange.bind(store);
+    store.getRange = (key, offset, length) => {
+      if (offset === series.offset && length === series.length) seriesReads++;
+      return getRange(key, offset, length);
+    };
+    const s = await openEmbeddedStorage({ dataDir, objectStore: store, blockCacheBytes: 1 });
+    expect(seriesReads).toBe(0);
+    for (let i = 1; i <= 2; i++) {
+      expect(folded(await s.mergeStacks('t', [], ALL_TIME))).toEqual({ 'main;x': 7 });
+      expect(seriesReads).toBe(i);
+    }
     await s.close();
   });
 
