@@ -31,6 +31,11 @@ export interface AppendRequest {
    * changed afterwards must drop it).
    */
   walRecord?: Uint8Array;
+  /**
+   * `stringHashes(profile.strings)`, when the caller computed it on another thread: interning the
+   * profile's strings is then an integer probe plus a comparison on the event loop, not a hash of each.
+   */
+  stringHashes?: Int32Array;
 }
 
 export interface TimeRange {

@@ -65,6 +65,24 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
+/**
+ * A 32-bit hash of a string's UTF-16 code units (FNV-1a, then finished), as symbol tables index strings.
+ * Exported so that a decoder thread can hash a profile's strings and spare the event loop (see
+ * `AppendRequest.stringHashes`); every caller must use this same function.
+ */
+export function stringHash(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return hashFinish(h);
+}
+
+/** `stringHash` of each string. */
+export function stringHashes(strings: readonly string[]): Int32Array {
+  const out = new Int32Array(strings.length);
+  for (let i = 0; i < strings.length; i++) out[i] = stringHash(strings[i]);
+  return out;
+}
+
 /** Murmur3-style mixing of 32-bit words into a running hash; finish with `hashFinish`. */
 export function hashMix(h: number, word: number): number {
   let k = Math.imul(word, 0xcc9e2d51);

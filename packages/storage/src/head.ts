@@ -93,7 +93,7 @@ export class TenantHead implements Queryable {
     const { symbols, tree } = partition;
     const sizeBefore = partition.byteSize;
     const p = req.profile;
-    const locationRemap = symbols.importProfile(p);
+    const locationRemap = symbols.importSymbols(p, req.stringHashes);
     const sampleStacks = new Int32Array(p.sampleCount);
     let emptyStack = -1;
     for (let s = 0; s < p.sampleCount; s++) {

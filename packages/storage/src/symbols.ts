@@ -8,7 +8,7 @@ import {
   U64Column,
   u64Words,
 } from './growable.js';
-import { hashFinish, hashMix, RowHashTable } from './hash-table.js';
+import { hashFinish, hashMix, RowHashTable, stringHash } from './hash-table.js';
 
 /**
  * The deduplicated symbols of one partition as plain columns: what a block stores and what queries
@@ -115,12 +115,12 @@ export function columnsAsSource(c: SymbolColumns): SymbolSource {
 
 /**
  * Append-only symbol tables of one partition (strings, mappings, functions, locations), deduplicated
- * across profiles. `importProfile` maps a decoded profile's tables into them with one lookup per pprof
+ * across profiles. `importSymbols` maps a decoded profile's tables into them with one lookup per pprof
  * entry, never per sample frame.
  */
 export class PartitionSymbols {
-  private readonly strings: string[] = [''];
-  private readonly stringIds = new Map<string, number>([['', 0]]);
+  private readonly strings: string[] = [];
+  private readonly stringIndex = new RowHashTable();
   private stringBytes = 0;
 
   private readonly mappingStart = new U64Column();
@@ -147,6 +147,7 @@ export class PartitionSymbols {
 
   // The key being looked up, compared by the `matches*` predicates (kept in fields so lookups allocate nothing).
   private readonly key = {
+    string: '',
     words: new Uint32Array(6),
     name: 0,
     systemName: 0,
@@ -163,6 +164,7 @@ export class PartitionSymbols {
   };
 
   constructor() {
+    this.intern('', stringHash(''));
     this.locationLineStart.push(0);
   }
 
@@ -170,6 +172,7 @@ export class PartitionSymbols {
   get byteSize(): number {
     return (
       this.stringBytes +
+      this.stringIndex.byteCapacity +
       this.mappingIndex.byteCapacity +
       this.functionName.byteCapacity * 3 +
       this.functionStartLine.byteCapacity +
@@ -184,21 +187,20 @@ export class PartitionSymbols {
     );
   }
 
-  private intern(s: string): number {
-    let id = this.stringIds.get(s);
-    if (id === undefined) {
+  /** The id of string `s`, whose `stringHash` is `hash`, added if new. */
+  private intern(s: string, hash: number): number {
+    this.key.string = s;
+    let id = this.stringIndex.find(hash, this.matchesString);
+    if (id < 0) {
       id = this.strings.length;
       this.strings.push(s);
-      this.stringIds.set(s, id);
+      this.stringIndex.add(hash, id);
       this.stringBytes += 2 * s.length + 48;
     }
     return id;
   }
 
-  /** Adds the profile's mappings, functions and locations; returns profile location index → partition location id. */
-  importProfile(p: Profile): Int32Array {
-    return this.importSymbols(p);
-  }
+  private readonly matchesString = (row: number): boolean => this.strings[row] === this.key.string;
 
   /** The location id of the empty-stack marker (see `isEmptyStackLocation`), added on first use. */
   emptyStackLocation(): number {
@@ -211,14 +213,18 @@ export class PartitionSymbols {
   /**
    * Adds the source's mappings, functions and locations, deduplicated by content against what is
    * already there (how compaction and pprof export merge partitions); returns source location index →
-   * location id here. Only strings that a symbol refers to are interned.
+   * location id here. Only strings that a symbol refers to are interned. `hashes`, when given, is
+   * `stringHashes(p.strings)` computed elsewhere.
    */
-  importSymbols(p: SymbolSource): Int32Array {
+  importSymbols(p: SymbolSource, hashes?: Int32Array): Int32Array {
     const stringRemap = new Int32Array(p.strings.length).fill(-1);
     // Interned lazily: sample label values (span ids, …) must not leak into the symbol tables.
     const str = (i: number): number => {
       let id = stringRemap[i];
-      if (id < 0) id = stringRemap[i] = this.intern(p.strings[i]);
+      if (id < 0) {
+        const s = p.strings[i];
+        id = stringRemap[i] = this.intern(s, hashes ? hashes[i] : stringHash(s));
+      }
       return id;
     };
 

@@ -23,12 +23,17 @@ type ArrayTypeName = keyof typeof ARRAY_TYPES;
 /** Where one typed array of a profile lives in the packed buffer. */
 type View = [field: string, type: ArrayTypeName, byteOffset: number, length: number];
 
-/** A profile with its WAL record (see `AppendRequest.walRecord`), which ends with its payload. */
-export type WalFramedProfile = IngestedProfile & { walRecord?: Uint8Array };
+/**
+ * A profile with what the decoder thread prepared for the event loop: its WAL record (see
+ * `AppendRequest.walRecord`), which ends with its payload, and its strings' hashes (`AppendRequest.stringHashes`).
+ */
+export type WalFramedProfile = IngestedProfile & { walRecord?: Uint8Array; stringHashes?: Int32Array };
 
 interface PackedProfile {
   /** The profile's other fields and the IngestedProfile's own, cloned as they are. */
-  rest: Omit<WalFramedProfile, 'profile' | 'payload' | 'walRecord'> & { profile: Partial<Profile> };
+  rest: Omit<WalFramedProfile, 'profile' | 'payload' | 'walRecord' | 'stringHashes'> & {
+    profile: Partial<Profile>;
+  };
   views: View[];
   stringCount: number;
   /** Set when the payload is not sent on its own but as the tail of the WAL record. */
@@ -45,13 +50,14 @@ export interface PackedProfiles {
 const PAYLOAD = 'payload';
 const WAL_RECORD = 'walRecord';
 const STRING_LENGTHS = 'stringLengths';
+const STRING_HASHES = 'stringHashes';
 
 /** Packs profiles for `postMessage(packed, [packed.buffer])`. */
 export function packProfiles(profiles: readonly WalFramedProfile[]): PackedProfiles {
   const arrays: [PackedProfile, string, TypedArray][] = [];
   const texts: string[] = [];
   const packed: PackedProfile[] = profiles.map((p) => {
-    const { profile, payload, walRecord, ...own } = p;
+    const { profile, payload, walRecord, stringHashes, ...own } = p;
     const rest: Record<string, unknown> = {};
     const entry: PackedProfile = { rest: { ...own, profile: rest }, views: [], stringCount: 0 };
     for (const [field, value] of Object.entries(profile)) {
@@ -62,6 +68,7 @@ export function packProfiles(profiles: readonly WalFramedProfile[]): PackedProfi
       arrays.push([entry, WAL_RECORD, walRecord]);
       entry.payloadLength = payload.length;
     } else arrays.push([entry, PAYLOAD, payload]);
+    if (stringHashes) arrays.push([entry, STRING_HASHES, stringHashes]);
     const lengths = new Uint32Array(profile.strings.length);
     for (let i = 0; i < lengths.length; i++) lengths[i] = profile.strings[i].length;
     arrays.push([entry, STRING_LENGTHS, lengths]);
@@ -89,12 +96,14 @@ export function unpackProfiles(packed: PackedProfiles): WalFramedProfile[] {
     const profile: Record<string, unknown> = { ...rest.profile };
     let payload: Uint8Array = new Uint8Array(0);
     let walRecord: Uint8Array | undefined;
+    let stringHashes: Int32Array | undefined;
     let lengths: Uint32Array = new Uint32Array(0);
     for (const [field, type, byteOffset, length] of views) {
       const view = new ARRAY_TYPES[type](packed.buffer, byteOffset, length);
       if (field === PAYLOAD) payload = view as Uint8Array;
       else if (field === WAL_RECORD) walRecord = view as Uint8Array;
       else if (field === STRING_LENGTHS) lengths = view as Uint32Array;
+      else if (field === STRING_HASHES) stringHashes = view as Int32Array;
       else profile[field] = view;
     }
     if (walRecord && payloadLength !== undefined)
@@ -107,6 +116,7 @@ export function unpackProfiles(packed: PackedProfiles): WalFramedProfile[] {
     profile.strings = strings;
     const unpacked: WalFramedProfile = { ...rest, profile: profile as unknown as Profile, payload };
     if (walRecord) unpacked.walRecord = walRecord;
+    if (stringHashes) unpacked.stringHashes = stringHashes;
     return unpacked;
   });
 }

@@ -22,7 +22,7 @@ import {
   toDot,
   toFlameGraph,
 } from '@emberscope/model';
-import { encodeWalRecord } from '@emberscope/storage';
+import { encodeWalRecord, stringHashes } from '@emberscope/storage';
 import { type PackedProfiles, packProfiles, unpackProfiles, type WalFramedProfile } from './profile-wire.js';
 
 /** The merged stacks of one query, optionally restricted to a call site (stack_trace_selector). */
@@ -36,6 +36,9 @@ function tree(input: StacksInput) {
   const parts = input.callSite?.length ? filterCallSite(input.parts, input.callSite) : input.parts;
   return buildFunctionTree(parts);
 }
+
+/** A decoded Push profile with its strings' hashes (see `AppendRequest.stringHashes`). */
+type HashedPush = DecodedPush & { ingested: WalFramedProfile };
 
 /** A `/ingest` request as a worker receives it (URLSearchParams do not cross threads). */
 export interface LegacyInput {
@@ -51,13 +54,20 @@ export interface LegacyInput {
  * worker thread for large ones.
  */
 export const tasks = {
-  /** Also frames each profile as its WAL record: copying the payload and its crc32 leave the event loop too. */
+  /**
+   * Also frames each profile as its WAL record and hashes its strings: copying the payload, its crc32 and
+   * hashing symbol names leave the event loop too.
+   */
   ingestLegacy: (input: LegacyInput): WalFramedProfile[] =>
     ingestLegacy(
       { query: new URLSearchParams(input.query), contentType: input.contentType, body: input.body },
       input.ctx,
-    ).map((p) => ({ ...p, walRecord: encodeWalRecord(p) })),
-  decodePush: (input: { series: PushSeries[]; ctx: DecodeContext }) => decodePush(input.series, input.ctx),
+    ).map((p) => ({ ...p, walRecord: encodeWalRecord(p), stringHashes: stringHashes(p.profile.strings) })),
+  decodePush: (input: { series: PushSeries[]; ctx: DecodeContext }): HashedPush[] =>
+    decodePush(input.series, input.ctx).map((d) => ({
+      ...d,
+      ingested: { ...d.ingested, stringHashes: stringHashes(d.ingested.profile.strings) },
+    })),
   flameGraph: (input: StacksInput & { maxNodes: number }) => toFlameGraph(tree(input), input.maxNodes),
   treeBytes: (input: StacksInput & { maxNodes: number }) => encodeTree(tree(input), input.maxNodes),
   dot: (input: StacksInput & { maxNodes: number }) => toDot(tree(input), input.maxNodes),
@@ -139,7 +149,7 @@ export const outputWires: { [T in TaskName]?: OutputWire<TaskOutput<T>> } = {
     unpack(message) {
       const { packed, cumulative } = message as { packed: PackedProfiles; cumulative: boolean[] };
       return unpackProfiles(packed).map(
-        (ingested, i): DecodedPush => ({ ingested, mayBeCumulative: cumulative[i] }),
+        (ingested, i): HashedPush => ({ ingested, mayBeCumulative: cumulative[i] }),
       );
     },
   },
