@@ -105,16 +105,20 @@ export function isOtherNode(tree: FlameTree, i: number): boolean {
   return tree.names[tree.name[i]] === OTHER_NAME && tree.self[i] === tree.total[i] && tree.level[i] > 0;
 }
 
-/** Sum of the "other" nodes: how much of the profile the server folded away. */
+const otherTotals = new WeakMap<FlameTree, { nodes: number; ticks: number }>();
+
+/** Sum of the "other" nodes: how much of the profile the server folded away (walked once per tree). */
 export function otherTotal(tree: FlameTree): { nodes: number; ticks: number } {
-  let nodes = 0;
-  let ticks = 0;
+  let sum = otherTotals.get(tree);
+  if (sum) return sum;
+  sum = { nodes: 0, ticks: 0 };
   for (let i = 0; i < tree.count; i++)
     if (isOtherNode(tree, i)) {
-      nodes++;
-      ticks += tree.total[i];
+      sum.nodes++;
+      sum.ticks += tree.total[i];
     }
-  return { nodes, ticks };
+  otherTotals.set(tree, sum);
+  return sum;
 }
 
 /** The first node of `level` whose right edge is past `tick` (binary search). */

@@ -51,6 +51,25 @@ function grow(layout: Layout): Layout {
 
 export const MIN_WIDTH_PX = 1;
 
+const BLOCK = 64;
+const blockTotals = new WeakMap<FlameTree, Float64Array>();
+
+/**
+ * The largest total of each block of BLOCK consecutive nodes (built once per tree): a block whose largest node is
+ * narrower than a pixel is culled whole, so seeing a big profile whole walks its blocks, not its nodes.
+ */
+function largestPerBlock(tree: FlameTree): Float64Array {
+  let max = blockTotals.get(tree);
+  if (max) return max;
+  max = new Float64Array(Math.ceil(tree.count / BLOCK));
+  for (let i = 0; i < tree.count; i++) {
+    const b = Math.floor(i / BLOCK);
+    if (tree.total[i] > max[b]) max[b] = tree.total[i];
+  }
+  blockTotals.set(tree, max);
+  return max;
+}
+
 /**
  * Fills `out` (reused between frames; grown when needed, so use the returned object) with every node of the
  * visible levels that overlaps the viewport and is at least `minWidthPx` wide, clipped to the viewport.
@@ -61,6 +80,7 @@ export function layoutFlame(tree: FlameTree, vp: Viewport, out: Layout, minWidth
   const span = vp.endTick - vp.startTick;
   if (span <= 0 || tree.count === 0) return layout;
   const scale = vp.widthPx / span;
+  const largest = largestPerBlock(tree);
   const lastLevel = Math.min(tree.depth, vp.firstLevel + vp.rows);
   for (let d = Math.max(0, vp.firstLevel); d < lastLevel; d++) {
     const end = tree.levelStart[d + 1];
@@ -69,6 +89,10 @@ export function layoutFlame(tree: FlameTree, vp: Viewport, out: Layout, minWidth
         ? vp.invertedHeight - (d - vp.firstLevel + 1) * vp.rowHeightPx
         : (d - vp.firstLevel) * vp.rowHeightPx;
     for (let i = firstEndingAfter(tree, d, vp.startTick); i < end; i++) {
+      if (i % BLOCK === 0 && largest[i / BLOCK] * scale < minWidthPx) {
+        i += BLOCK - 1;
+        continue;
+      }
       const s = tree.start[i];
       if (s >= vp.endTick) break;
       const w = tree.total[i] * scale;

@@ -11,10 +11,13 @@ import {
   firstEndingAfter,
   isOtherNode,
   nodeOfPath,
+  otherTotal,
 } from './flamebearer.js';
 
 /** Whether any frame below `node` is a server-truncation "other" frame. */
 export function hasTruncatedBelow(tree: FlameTree, node: number): boolean {
+  // Most trees have no cut at all: no need to walk the subtree (on every zoom).
+  if (otherTotal(tree).nodes === 0) return false;
   const from = tree.start[node];
   const end = from + tree.total[node];
   // Levels are sorted by x, and every frame of a deeper level inside the node's span is one of its descendants.

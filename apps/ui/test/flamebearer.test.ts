@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFlamebearer,
@@ -9,7 +10,7 @@ import {
 } from '../src/flamebearer.js';
 import { emptyLayout, fitLabel, layoutFlame, levelAtY, tickAtX, type Viewport } from '../src/geometry.js';
 import { invertFlamebearer } from '../src/invert.js';
-import { EXAMPLE } from './fixtures.js';
+import { EXAMPLE, randomFlamebearer } from './fixtures.js';
 
 const nameAt = (t: ReturnType<typeof decodeFlamebearer>, i: number) => t.names[t.name[i]];
 
@@ -130,6 +131,44 @@ describe('layoutFlame (geometry without a canvas)', () => {
     expect(layoutFlame(t, vp(1000, 0, n), emptyLayout()).count).toBe(1); // only the root is ≥ 1 px
     const zoomed = layoutFlame(t, vp(1000, 500, 600), emptyLayout());
     expect(zoomed.count).toBe(101); // root + 100 visible children of 10 px
+  });
+
+  it('culls whole blocks of narrow nodes exactly like a walk over every node', () => {
+    /** Every node of the visible levels inside the viewport, at least a pixel wide once clipped. */
+    const walk = (t: ReturnType<typeof decodeFlamebearer>, v: Viewport) => {
+      const scale = v.widthPx / (v.endTick - v.startTick);
+      const rects: number[][] = [];
+      for (let i = 0; i < t.count; i++) {
+        const x0 = Math.max(0, (t.start[i] - v.startTick) * scale);
+        const x1 = Math.min(v.widthPx, (t.start[i] + t.total[i] - v.startTick) * scale);
+        if (t.total[i] * scale >= 1 && x1 - x0 >= 1 && t.start[i] < v.endTick)
+          rects.push([i, x0, t.level[i] * 20, x1 - x0]);
+      }
+      return rects;
+    };
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 400 })
+          .chain((size) =>
+            fc.tuple(
+              fc.array(fc.nat(1000), { minLength: size, maxLength: size }),
+              fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: size, maxLength: size }),
+              fc.nat(),
+              fc.integer({ min: 1, max: 2000 }),
+            ),
+          ),
+        ([parents, selfs, zoom, width]) => {
+          const t = decodeFlamebearer(randomFlamebearer(parents, parents, selfs, 8));
+          const z = zoom % t.count;
+          const v = vp(width, t.start[z], t.start[z] + t.total[z]);
+          const l = layoutFlame(t, v, emptyLayout());
+          const rects = Array.from({ length: l.count }, (_, k) => [l.node[k], l.x[k], l.y[k], l.width[k]]);
+          expect(rects).toEqual(walk(t, v).map((r) => r.map(Math.fround)));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('maps pointer coordinates back to levels and ticks, in both orientations', () => {

@@ -50,7 +50,7 @@ import {
   withService,
 } from '../src/selector.js';
 import { isTyping, shortcutOf, toggledTableView } from '../src/shortcuts.js';
-import { functionTable, sortRows } from '../src/table-data.js';
+import { type FunctionRow, functionTable, type SortKey, sortRows } from '../src/table-data.js';
 import { presetLabel, RANGE_PRESETS, resolveTime, stepSeconds } from '../src/time.js';
 import {
   DEFAULT_STATE,
@@ -1137,6 +1137,8 @@ function pathKey(path: readonly string[]): string {
 function showDetailNote(
   note: { key: string; kind: 'loading' | 'error' | 'changed'; content: Array<Node | string> } | undefined,
 ): void {
+  // Every zoom clears the note: nothing to do when none is shown.
+  if (note === undefined && detailNote.hidden) return;
   detailNote.hidden = note === undefined;
   detailNote.dataset.key = note?.key ?? '';
   detailNote.className = `zoom-detail${note ? ` ${note.kind}` : ''}`;
@@ -1247,6 +1249,19 @@ function applySearch(): void {
   renderTable();
 }
 
+/** The whole profile's rows, sorted, for one tree and order: zooming back out to it is the most common step. */
+let rootRows: { tree: FlameTree; sort: SortKey; desc: boolean; rows: FunctionRow[] } | undefined;
+
+/** The table of a subtree, sorted: O(subtree), and O(1) for the whole profile seen again. */
+function sortedRows(tree: FlameTree, zoom: number): FunctionRow[] {
+  const { sort, sortDesc: desc } = state;
+  if (zoom === 0 && rootRows?.tree === tree && rootRows.sort === sort && rootRows.desc === desc)
+    return rootRows.rows;
+  const rows = sortRows(functionTable(tree, zoom), tree.names, sort, desc);
+  if (zoom === 0) rootRows = { tree, sort, desc, rows };
+  return rows;
+}
+
 function renderTable(): void {
   if (!loaded) return;
   if (adhocDiff) {
@@ -1255,13 +1270,13 @@ function renderTable(): void {
   }
   const zoom = currentZoom();
   const { tree, colors, sampleUnit } = loaded;
-  let rows = functionTable(tree, zoom);
+  let rows = sortedRows(tree, zoom);
   if (nameMatches) {
     const nm = nameMatches;
     rows = rows.filter((r) => nm[r.name] === 1);
   }
   table.setModel({
-    rows: sortRows(rows, tree.names, state.sort, state.sortDesc),
+    rows,
     names: tree.names,
     colors,
     format: (v) => formatValue(v, sampleUnit),
@@ -1331,13 +1346,13 @@ function renderTruncation(): void {
     return;
   }
   truncationNote.hidden = false;
+  const text = `The server kept the ${state.maxNodes.toLocaleString()} largest frames; ${nodes.toLocaleString()} grey “other” frames hold the rest (${formatPercent(ticks, loaded.tree.numTicks)} of the total)${state.bottomUp || !loaded.source ? '' : '; zooming into a frame loads what was cut below it'}. `;
+  // Called on every zoom: the note is rebuilt only when it changed.
+  if (truncationNote.dataset.text === text) return;
+  truncationNote.dataset.text = text;
   const more = h('button', {}, `Show up to ${(state.maxNodes * 4).toLocaleString()} nodes`);
   more.addEventListener('click', () => update({ maxNodes: state.maxNodes * 4 }, true));
-  truncationNote.replaceChildren(
-    h('b', {}, 'Truncated. '),
-    `The server kept the ${state.maxNodes.toLocaleString()} largest frames; ${nodes.toLocaleString()} grey “other” frames hold the rest (${formatPercent(ticks, loaded.tree.numTicks)} of the total)${state.bottomUp || !loaded.source ? '' : '; zooming into a frame loads what was cut below it'}. `,
-    more,
-  );
+  truncationNote.replaceChildren(h('b', {}, 'Truncated. '), text, more);
 }
 
 function download(blob: Blob, fileName: string): void {

@@ -26,6 +26,17 @@ export interface TableModel {
   selected: number;
 }
 
+/**
+ * What fillRow writes in a pooled row. Its text nodes are updated in place: replacing them (textContent) would
+ * make the browser build their layout objects again on every zoom.
+ */
+interface RowParts {
+  swatch: HTMLElement;
+  prefix: Text;
+  tail: Text;
+  values: Array<{ cell: HTMLElement; value: Text; pct: Text }>;
+}
+
 export class TopTable {
   readonly element: HTMLDivElement;
   private readonly header: HTMLDivElement;
@@ -33,6 +44,7 @@ export class TopTable {
   private readonly rows: VirtualRows;
   private model: TableModel | undefined;
   private hoveredName = -1;
+  private readonly parts = new WeakMap<HTMLDivElement, RowParts>();
 
   constructor(private readonly events: TopTableEvents) {
     this.element = document.createElement('div');
@@ -55,7 +67,7 @@ export class TopTable {
   setModel(model: TableModel): void {
     const prev = this.model;
     this.model = model;
-    // Rebuilding the header on every zoom would dirty the layout that the row pool then reads.
+    // Rebuilding the header on every zoom would style and lay it out again for nothing.
     if (!prev || prev.sort !== model.sort || prev.desc !== model.desc) this.renderHeader(model);
     this.rows.setCount(model.rows.length);
   }
@@ -91,9 +103,21 @@ export class TopTable {
     const row = document.createElement('div');
     row.className = 'tt-row';
     row.innerHTML =
-      '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"><span class="fn-prefix"></span><span class="fn-tail"></span></span></div>' +
-      '<div class="tt-cell tt-self"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>' +
-      '<div class="tt-cell tt-total"><span class="bar"></span><span class="v"></span><span class="pct"></span></div>';
+      '<div class="tt-cell tt-name"><span class="swatch"></span><span class="fn"><span class="fn-prefix"> </span><span class="fn-tail"> </span></span></div>' +
+      '<div class="tt-cell tt-self"><span class="v"> </span><span class="pct"> </span></div>' +
+      '<div class="tt-cell tt-total"><span class="v"> </span><span class="pct"> </span></div>';
+    const text = (selector: string) => row.querySelector(selector)?.firstChild as Text;
+    const value = (cell: string) => ({
+      cell: row.querySelector(cell) as HTMLElement,
+      value: text(`${cell} .v`),
+      pct: text(`${cell} .pct`),
+    });
+    this.parts.set(row, {
+      swatch: row.querySelector('.swatch') as HTMLElement,
+      prefix: text('.fn-prefix'),
+      tail: text('.fn-tail'),
+      values: [value('.tt-self'), value('.tt-total')],
+    });
     row.addEventListener('pointerenter', () => this.hover(Number(row.dataset.name)));
     row.addEventListener('click', () => this.events.onSelect(Number(row.dataset.name)));
     return row;
@@ -103,26 +127,29 @@ export class TopTable {
     const m = this.model!;
     const r = m.rows[index];
     const name = m.names[r.name];
+    const p = this.parts.get(row)!;
     row.dataset.name = String(r.name);
     row.classList.toggle('selected', r.name === m.selected);
     row.classList.toggle('hovered', r.name === this.hoveredName);
     row.title = name;
-    const [nameCell, selfCell, totalCell] = row.children as unknown as HTMLElement[];
-    (nameCell.firstElementChild as HTMLElement).style.background = m.colors[r.name];
+    p.swatch.style.backgroundColor = m.colors[r.name];
     // Long names are elided from the left of their last segment, so the function itself stays readable.
     const [prefix, tail] = splitFrameName(name);
-    const fn = nameCell.lastElementChild as HTMLElement;
-    (fn.firstElementChild as HTMLElement).textContent = prefix;
-    (fn.lastElementChild as HTMLElement).textContent = tail;
-    for (const [cell, v] of [
-      [selfCell, r.self],
-      [totalCell, r.total],
-    ] as const) {
+    setText(p.prefix, prefix);
+    setText(p.tail, tail);
+    for (let k = 0; k < 2; k++) {
+      const v = k === 0 ? r.self : r.total;
       const share = m.whole > 0 ? v / m.whole : 0;
-      const [bar, val, pct] = cell.children as unknown as HTMLElement[];
-      bar.style.width = `${Math.min(100, share * 100)}%`;
-      val.textContent = m.format(v);
-      pct.textContent = `${(share * 100).toFixed(share >= 0.1 ? 1 : 2)}%`;
+      const { cell, value, pct } = p.values[k];
+      // The bar is the cell's background (style.css).
+      cell.style.backgroundSize = `${Math.min(100, share * 100)}% calc(100% - 6px)`;
+      setText(value, m.format(v));
+      setText(pct, `${(share * 100).toFixed(share >= 0.1 ? 1 : 2)}%`);
     }
   }
+}
+
+/** An unchanged text is not written, so the browser does not lay it out again. */
+function setText(node: Text, text: string): void {
+  if (node.data !== text) node.data = text;
 }

@@ -8,6 +8,10 @@ export class VirtualRows {
   private readonly pool: HTMLDivElement[] = [];
   private count = 0;
   private frame = 0;
+  // The body's scroll offset and height, kept from its events: reading them while rows are being refilled
+  // would force a synchronous layout in the middle of a zoom.
+  private scrollTop = 0;
+  private height = 0;
 
   constructor(
     private readonly body: HTMLDivElement,
@@ -16,8 +20,15 @@ export class VirtualRows {
     private readonly fillRow: (row: HTMLDivElement, index: number) => void,
   ) {
     this.body.append(this.spacer);
-    this.body.addEventListener('scroll', () => this.schedule());
-    new ResizeObserver(() => this.schedule()).observe(this.body);
+    this.body.addEventListener('scroll', () => {
+      this.scrollTop = this.body.scrollTop;
+      this.schedule();
+    });
+    // Rendered in the observer's callback, which runs after layout and before paint: no frame shows too few rows.
+    new ResizeObserver(([entry]) => {
+      this.height = entry.contentRect.height;
+      this.render();
+    }).observe(this.body);
   }
 
   /** The pooled rows now in the DOM (some hidden), e.g. to update their hover state. */
@@ -29,6 +40,8 @@ export class VirtualRows {
   setCount(count: number): void {
     this.count = count;
     this.spacer.style.height = `${count * this.rowHeight}px`;
+    // The browser clamps the scroll offset to the new height (its scroll event comes later).
+    this.scrollTop = Math.max(0, Math.min(this.scrollTop, count * this.rowHeight - this.height));
     this.render();
   }
 
@@ -41,9 +54,9 @@ export class VirtualRows {
   }
 
   render(): void {
-    const first = Math.max(0, Math.floor(this.body.scrollTop / this.rowHeight) - 4);
-    const visible = Math.ceil(this.body.clientHeight / this.rowHeight) + 8;
-    const last = Math.min(this.count, first + visible);
+    // Four rows of margin on each side (none above the first row), so scrolling rarely shows an empty one.
+    const first = Math.max(0, Math.floor(this.scrollTop / this.rowHeight) - 4);
+    const last = Math.min(this.count, Math.ceil((this.scrollTop + this.height) / this.rowHeight) + 4);
     while (this.pool.length < last - first) {
       const row = this.createRow();
       this.body.append(row);
