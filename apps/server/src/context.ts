@@ -16,6 +16,9 @@ import { IngestionRateLimiter } from './rate-limit.js';
 import { type TenantLimits, tenantLimitsResolver } from './tenant-limits.js';
 
 /** What route handlers share: configuration, storage, metrics and per-request helpers. */
+/** Uploads queued on one decoder thread at a time (see ComputePool's perWorker): decoding one takes ~1 ms. */
+const DECODES_PER_WORKER = 8;
+
 export class ServerContext {
   state: 'starting' | 'ready' | 'stopping' = 'starting';
   /** A tenant's ingestion, series and query limits (tenant_limits overrides, else the options). */
@@ -56,6 +59,7 @@ export class ServerContext {
       config.ingest_workers,
       config.http_request_timeout || 5 * 60_000,
       'decoding the upload',
+      DECODES_PER_WORKER,
     );
     this.query = new QueryService(this);
     this.shedding = new LoadShedding(config, storage, metrics.registry, log.child({ component: 'shedding' }));

@@ -94,6 +94,32 @@ describe('decoding uploads on a worker', () => {
     expect(inWorker[1].ingested.profile.strings).toContain('日本');
   });
 
+  test('a worker holding several uploads at once answers each with its own profile, errors included', async () => {
+    const pipelined = new ComputePool(1, 30_000, 'decoding the upload', 4);
+    try {
+      const inputs = Array.from({ length: 12 }, (_, i) => ({
+        query: `name=app${i}.cpu&format=pprof`,
+        contentType: '',
+        body: i === 5 ? Buffer.alloc(20_000, 0xff) : cpuProfile({ ...stacks, [`main;only${i}`]: i + 1 }),
+        ctx,
+      }));
+      const results = await Promise.allSettled(inputs.map((input) => pipelined.run('ingestLegacy', input)));
+      results.forEach((result, i) => {
+        if (i === 5) {
+          expect(result).toMatchObject({ status: 'rejected', reason: { status: 422 } });
+          return;
+        }
+        const inline = runTask('ingestLegacy', inputs[i]).map((p) => ({
+          ...p,
+          payload: new Uint8Array(p.payload),
+        }));
+        expect(result).toEqual({ status: 'fulfilled', value: inline });
+      });
+    } finally {
+      await pipelined.close();
+    }
+  });
+
   test('packing keeps every field, string and array of a batch of profiles', () => {
     const body = cpuProfile({ 'a;b;c': 1, 'a;ü;🔥': 2 });
     const profiles = [

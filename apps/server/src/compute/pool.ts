@@ -17,18 +17,20 @@ interface Job {
   input: unknown;
   resolve(output: unknown): void;
   reject(err: Error): void;
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
   worker: Worker;
-  job?: Job;
-  timer?: NodeJS.Timeout;
+  /** Jobs posted to this worker and not answered yet, in the order the worker runs them. */
+  jobs: Map<number, Job>;
 }
 
 /**
  * Runs large computations (flame graph building, decoding uploads, …) on worker threads so that a long
  * merge never stalls ingest or /ready on the event loop, and so that ingestion uses more than one core. A task that exceeds the timeout has its worker terminated
- * (the only way to stop synchronous work) and fails with deadline_exceeded; the worker is replaced.
+ * (the only way to stop synchronous work) and fails with deadline_exceeded; the worker is replaced, and the
+ * other jobs it held run again on the new one.
  */
 export class ComputePool {
   private readonly slots: Slot[] = [];
@@ -41,8 +43,14 @@ export class ComputePool {
     private readonly timeoutMs: number,
     /** What the pool computes, for the timeout message: "query computation", "profile decoding". */
     private readonly what = 'query computation',
+    /**
+     * Jobs posted to one worker at a time. More than one keeps a worker busy with short jobs (decoding
+     * uploads) while the event loop is too busy to hand it the next one as soon as it answers; long jobs
+     * (queries) take 1, so that none waits behind another while a worker is free.
+     */
+    private readonly perWorker = 1,
   ) {
-    for (let i = 0; i < size; i++) this.slots.push({ worker: this.spawn() });
+    for (let i = 0; i < size; i++) this.slots.push({ worker: this.spawn(), jobs: new Map() });
   }
 
   run<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
@@ -56,8 +64,9 @@ export class ComputePool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0))
-      job.reject(new ApiError('unavailable', 'server is shutting down'));
+    const unavailable = () => new ApiError('unavailable', 'server is shutting down');
+    for (const job of this.queue.splice(0)) job.reject(unavailable());
+    for (const slot of this.slots) this.settleAll(slot, unavailable());
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
@@ -67,9 +76,11 @@ export class ComputePool {
     worker.unref();
     worker.on('message', (msg: { id: number; output?: unknown; error?: TaskError }) => {
       const slot = this.slots.find((s) => s.worker === worker);
-      const job = slot?.job;
-      if (!slot || !job || job.id !== msg.id) return;
-      this.finish(slot);
+      const job = slot?.jobs.get(msg.id);
+      if (!slot || !job) return;
+      clearTimeout(job.timer);
+      slot.jobs.delete(msg.id);
+      this.dispatch();
       if (msg.error !== undefined) job.reject(errorFromTask(msg.error));
       else job.resolve(outputWires[job.task]?.unpack(msg.output) ?? msg.output);
     });
@@ -79,33 +90,43 @@ export class ComputePool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
-      slot.timer = setTimeout(() => {
-        job.reject(
-          new ApiError('deadline_exceeded', `${this.what} took longer than its ${this.timeoutMs} ms timeout`),
-        );
-        slot.job = undefined;
-        void this.replace(slot.worker);
-      }, this.timeoutMs);
-      slot.worker.postMessage({ id: job.id, task: job.task, input: job.input });
+      while (slot.jobs.size < this.perWorker && this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        slot.jobs.set(job.id, job);
+        job.timer = setTimeout(() => {
+          slot.jobs.delete(job.id);
+          job.reject(
+            new ApiError(
+              'deadline_exceeded',
+              `${this.what} took longer than its ${this.timeoutMs} ms timeout`,
+            ),
+          );
+          this.replace(slot.worker);
+        }, this.timeoutMs);
+        slot.worker.postMessage({ id: job.id, task: job.task, input: job.input });
+      }
     }
   }
 
-  private finish(slot: Slot): void {
-    clearTimeout(slot.timer);
-    slot.job = undefined;
-    this.dispatch();
+  /** Clears the slot's jobs, rejecting them with `err`, or requeueing them first in line without it. */
+  private settleAll(slot: Slot, err?: Error): void {
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    for (const job of jobs) clearTimeout(job.timer);
+    if (err) for (const job of jobs) job.reject(err);
+    else this.queue.unshift(...jobs);
   }
 
-  private async replace(worker: Worker, err?: Error): Promise<void> {
+  /**
+   * Terminates a worker and starts another. After an error the worker's jobs fail with it (which job
+   * caused it is unknown); after a timeout (no error) they did nothing wrong and run again. The new worker
+   * takes the slot at once, so no job is posted to the one being terminated.
+   */
+  private replace(worker: Worker, err?: Error): void {
     const slot = this.slots.find((s) => s.worker === worker);
     if (!slot) return;
-    if (slot.job && err) slot.job.reject(err);
-    clearTimeout(slot.timer);
-    slot.job = undefined;
-    await worker.terminate();
+    this.settleAll(slot, err);
+    void worker.terminate();
     if (this.closed) return;
     slot.worker = this.spawn();
     this.dispatch();
