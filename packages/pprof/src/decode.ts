@@ -35,7 +35,11 @@ export function decodeProfile(bytes: Uint8Array, opts: DecodeOptions = {}): Prof
   const message = isGzip(bytes)
     ? gunzip(bytes, opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES)
     : bytes;
-  return new ProfileDecoder(message).decode();
+  try {
+    return new ProfileDecoder(message).decode();
+  } finally {
+    if (scratch.bytes() > MAX_KEPT_BYTES) scratch = new Scratch();
+  }
 }
 
 /**
@@ -113,28 +117,87 @@ class IdIndex {
   }
 }
 
-/** Where a repeated message's entries are: [start, end) byte ranges of their bodies, two numbers per entry. */
-type Spans = number[];
+/**
+ * Typed columns carved out of one ArrayBuffer. Allocating a typed array on its own costs a couple of
+ * microseconds (off-heap, zeroed, collected later), a view of a shared buffer a tenth of that: for a
+ * small profile, allocating ~30 columns one by one took longer than filling them. Columns must be taken
+ * 8-byte ones first, then 4-byte, then 1-byte, so that each is aligned without padding.
+ */
+class ColumnBuffer {
+  private readonly buffer: ArrayBuffer;
+  private offset = 0;
+
+  constructor(eightByte: number, fourByte: number, oneByte: number) {
+    this.buffer = new ArrayBuffer(8 * eightByte + 4 * fourByte + oneByte);
+  }
+
+  f64(length: number): Float64Array {
+    const column = new Float64Array(this.buffer, this.offset, length);
+    this.offset += 8 * length;
+    return column;
+  }
+
+  u64(length: number): BigUint64Array {
+    const column = new BigUint64Array(this.buffer, this.offset, length);
+    this.offset += 8 * length;
+    return column;
+  }
+
+  u32(length: number): Uint32Array {
+    const column = new Uint32Array(this.buffer, this.offset, length);
+    this.offset += 4 * length;
+    return column;
+  }
+
+  i32(length: number): Int32Array {
+    const column = new Int32Array(this.buffer, this.offset, length);
+    this.offset += 4 * length;
+    return column;
+  }
+
+  u8(length: number): Uint8Array {
+    const column = new Uint8Array(this.buffer, this.offset, length);
+    this.offset += length;
+    return column;
+  }
+}
+
+/** Where a repeated message's entries are: [start, end) byte ranges of their bodies. */
+class Spans {
+  count = 0;
+  /** Total size of the entries' bodies. */
+  bytes = 0;
+  /** Two numbers per entry; kept from one call to the next (see Scratch), so it does not regrow. */
+  bounds: number[] = [];
+
+  add(start: number, end: number): void {
+    const at = 2 * this.count++;
+    this.bounds[at] = start;
+    this.bounds[at + 1] = end;
+    this.bytes += end - start;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.bytes = 0;
+  }
+}
+
+/** The columns `allocateColumns` returns. */
+type Columns = ReturnType<ProfileDecoder['allocateColumns']>;
 
 /**
- * Label rows of all samples. They are not counted in advance: the columns start with room for one label
- * per sample and double when full.
+ * Label rows of all samples. They are not counted in advance: the columns double when full. They are
+ * reused (see Scratch), so callers write every column of the rows they add.
  */
 class LabelColumns {
   count = 0;
-  key: Uint32Array;
-  str: Uint32Array;
-  num: Float64Array;
-  numUnit: Uint32Array;
+  key = new Uint32Array(0);
+  str = new Uint32Array(0);
+  num = new Float64Array(0);
+  numUnit = new Uint32Array(0);
 
-  constructor(initialCapacity: number) {
-    this.key = new Uint32Array(initialCapacity);
-    this.str = new Uint32Array(initialCapacity);
-    this.num = new Float64Array(initialCapacity);
-    this.numUnit = new Uint32Array(initialCapacity);
-  }
-
-  /** Returns the index of a new, zeroed row. */
+  /** Returns the index of a new row. */
   add(): number {
     if (this.count === this.key.length) {
       this.key = grown(this.key);
@@ -145,15 +208,59 @@ class LabelColumns {
     return this.count++;
   }
 
-  columns() {
-    const n = this.count;
-    return {
-      labelKey: this.key.slice(0, n),
-      labelStr: this.str.slice(0, n),
-      labelNum: this.num.slice(0, n),
-      labelNumUnit: this.numUnit.slice(0, n),
-    };
+  bytes(): number {
+    return 20 * this.key.length;
   }
+}
+
+/**
+ * What the first pass does not count (the spans it records, the samples' location ids and labels), kept
+ * from one call to the next (decoding is synchronous, so calls never share it): allocating it for every
+ * profile, and faulting in fresh memory, cost more than filling it. Profiles get exact-size copies. After
+ * a call that left more than MAX_KEPT_BYTES here, the whole scratch is dropped, so that one huge profile
+ * does not pin its memory.
+ */
+class Scratch {
+  readonly samples = new Spans();
+  readonly functions = new Spans();
+  readonly mappings = new Spans();
+  readonly locations = new Spans();
+  /** Location indexes of all samples; every id takes at least a byte, so the samples' size bounds them. */
+  locs = new Uint32Array(0);
+  readonly labels = new LabelColumns();
+
+  reserveLocs(count: number): void {
+    if (this.locs.length < count) this.locs = new Uint32Array(Math.max(count, 2 * this.locs.length));
+  }
+
+  reset(): void {
+    this.samples.clear();
+    this.functions.clear();
+    this.mappings.clear();
+    this.locations.clear();
+    this.labels.count = 0;
+  }
+
+  bytes(): number {
+    const spans =
+      this.samples.bounds.length +
+      this.functions.bounds.length +
+      this.mappings.bounds.length +
+      this.locations.bounds.length;
+    // A JS array of small integers takes 8 bytes an element.
+    return 8 * spans + this.locs.byteLength + this.labels.bytes();
+  }
+}
+
+/** Enough for profiles of a few MB (go-block's 2.6 MB keeps 12 MB); larger ones allocate for each call. */
+const MAX_KEPT_BYTES = 32 * 1024 * 1024;
+
+let scratch = new Scratch();
+
+/** Fills `column` from the start of `source`; returns it. */
+function copied<T extends Float64Array | Uint32Array>(column: T, source: T): T {
+  column.set(source.subarray(0, column.length));
+  return column;
 }
 
 /**
@@ -163,17 +270,18 @@ class LabelColumns {
  * that reference them, locations before samples), so every id is resolved to an index as soon as it is
  * read. Tables are sized by the first pass, which does not look inside samples (that would cost a third
  * of the decode): their location ids go into a buffer bounded by the samples' size, their labels into
- * columns that grow.
+ * columns that grow; both are reused from call to call (see Scratch) and copied out at the end.
  */
 class ProfileDecoder {
   private readonly r: WireReader;
   private readonly strings: string[] = [];
   /** (type, unit) string index pairs. */
   private readonly sampleTypes: number[] = [];
-  private readonly samples: Spans = [];
-  private readonly mappings: Spans = [];
-  private readonly locations: Spans = [];
-  private readonly functions: Spans = [];
+  /** Where this message's repeated messages are (kept in the scratch). */
+  private readonly samples = scratch.samples;
+  private readonly mappings = scratch.mappings;
+  private readonly locations = scratch.locations;
+  private readonly functions = scratch.functions;
   private lineTotal = 0;
   private readonly scalars = {
     dropFrames: 0,
@@ -188,6 +296,7 @@ class ProfileDecoder {
 
   constructor(message: Uint8Array) {
     this.r = new WireReader(message);
+    scratch.reset();
   }
 
   decode(): Profile {
@@ -197,22 +306,109 @@ class ProfileDecoder {
     if (this.sampleTypes.length === 0) {
       throw new PprofError('empty_sample_types', 'profile has no sample_type');
     }
-    const sampleTypes = this.checkScalars();
-    const functions = this.decodeFunctions();
-    const mappings = this.decodeMappings();
-    const locations = this.decodeLocations(
-      new IdIndex(mappings.mappingId, 'mapping'),
-      new IdIndex(functions.functionId, 'function'),
-    );
-    const samples = this.decodeSamples(new IdIndex(locations.locationId, 'location'));
+    const c = this.allocateColumns();
+    this.checkScalars(c.sampleTypes);
+    this.decodeFunctions(c);
+    this.decodeMappings(c);
+    this.decodeLocations(c, new IdIndex(c.mappingId, 'mapping'), new IdIndex(c.functionId, 'function'));
+    const locs = this.decodeSamples(c, new IdIndex(c.locationId, 'location'));
+    // The columns decoded into scratch buffers, copied into one buffer of their exact size.
+    const labels = scratch.labels;
+    const late = new ColumnBuffer(labels.count, locs + 3 * labels.count, 0);
+    const labelNum = copied(late.f64(labels.count), labels.num);
+    const sampleLocs = copied(late.u32(locs), scratch.locs);
+    const labelKey = copied(late.u32(labels.count), labels.key);
+    const labelStr = copied(late.u32(labels.count), labels.str);
+    const labelNumUnit = copied(late.u32(labels.count), labels.numUnit);
+    const scalars = this.scalars;
     return {
       strings: this.strings,
-      sampleTypes,
-      ...samples,
-      ...mappings,
-      ...locations,
-      ...functions,
-      ...this.scalars,
+      sampleTypes: c.sampleTypes,
+      sampleCount: this.samples.count,
+      values: c.values,
+      sampleLocStart: c.sampleLocStart,
+      sampleLocs,
+      sampleLabelStart: c.sampleLabelStart,
+      labelKey,
+      labelStr,
+      labelNum,
+      labelNumUnit,
+      mappingCount: c.mappingId.length,
+      mappingId: c.mappingId,
+      mappingStart: c.mappingStart,
+      mappingLimit: c.mappingLimit,
+      mappingOffset: c.mappingOffset,
+      mappingFile: c.mappingFile,
+      mappingBuildId: c.mappingBuildId,
+      mappingFlags: c.mappingFlags,
+      locationCount: c.locationId.length,
+      locationId: c.locationId,
+      locationMapping: c.locationMapping,
+      locationAddress: c.locationAddress,
+      locationIsFolded: c.locationIsFolded,
+      locationLineStart: c.locationLineStart,
+      lineFunction: c.lineFunction,
+      lineNumber: c.lineNumber,
+      lineColumn: c.lineColumn,
+      functionCount: c.functionId.length,
+      functionId: c.functionId,
+      functionName: c.functionName,
+      functionSystemName: c.functionSystemName,
+      functionFilename: c.functionFilename,
+      functionStartLine: c.functionStartLine,
+      dropFrames: scalars.dropFrames,
+      keepFrames: scalars.keepFrames,
+      timeNanos: scalars.timeNanos,
+      durationNanos: scalars.durationNanos,
+      periodType: scalars.periodType,
+      period: scalars.period,
+      comments: scalars.comments,
+      defaultSampleType: scalars.defaultSampleType,
+    };
+  }
+
+  /** Every column whose length the first pass determined, zeroed, in one buffer. */
+  private allocateColumns() {
+    const f = this.functions.count;
+    const m = this.mappings.count;
+    const l = this.locations.count;
+    const n = this.lineTotal;
+    const s = this.samples.count;
+    const t = this.sampleTypes.length;
+    // Each value takes at least a byte. If the samples are too short to hold them all, some sample
+    // lacks values and is reported, before a write could pass the end; without this bound, a small
+    // input declaring many samples and sample types could ask for an impossible allocation.
+    const v = Math.min(s * (t >>> 1), this.samples.bytes);
+    const columns = new ColumnBuffer(
+      2 * f + 4 * m + 2 * l + 2 * n + v,
+      3 * f + 2 * m + 2 * l + 1 + n + 2 * (s + 1) + t,
+      m + l,
+    );
+    return {
+      functionId: columns.f64(f),
+      functionStartLine: columns.f64(f),
+      mappingId: columns.f64(m),
+      mappingStart: columns.u64(m),
+      mappingLimit: columns.u64(m),
+      mappingOffset: columns.u64(m),
+      locationId: columns.f64(l),
+      locationAddress: columns.u64(l),
+      lineNumber: columns.f64(n),
+      lineColumn: columns.f64(n),
+      values: columns.f64(v),
+      functionName: columns.u32(f),
+      functionSystemName: columns.u32(f),
+      functionFilename: columns.u32(f),
+      mappingFile: columns.u32(m),
+      mappingBuildId: columns.u32(m),
+      locationMapping: columns.i32(l),
+      locationLineStart: columns.u32(l + 1),
+      lineFunction: columns.i32(n),
+      sampleLocStart: columns.u32(s + 1),
+      sampleLabelStart: columns.u32(s + 1),
+      sampleTypes: columns.u32(t),
+      mappingFlags: columns.u8(m),
+      locationIsFolded: columns.u8(l),
     };
   }
 
@@ -296,14 +492,18 @@ class ProfileDecoder {
   private skipMessage(spans: Spans): void {
     const r = this.r;
     const end = r.lengthEnd();
-    spans.push(r.pos, end);
+    spans.add(r.pos, end);
     r.pos = end;
   }
 
+  /**
+   * Locations are walked field by field, as they always were: that counts their lines, and reports a
+   * malformed field inside a location here, in message order, with the same error as before.
+   */
   private countLocation(): void {
     const r = this.r;
     const outerEnd = r.enter();
-    this.locations.push(r.pos, r.end);
+    this.locations.add(r.pos, r.end);
     while (r.pos < r.end) {
       const tag = r.tag();
       if (tag === LocationTag.Line) this.lineTotal++;
@@ -327,8 +527,8 @@ class ProfileDecoder {
     }
   }
 
-  /** Checks the first pass's string indexes; returns the sample types as a column. */
-  private checkScalars(): Uint32Array {
+  /** Checks the first pass's string indexes and copies the sample types into their column. */
+  private checkScalars(sampleTypes: Uint32Array): void {
     const s = this.scalars;
     this.stringIndex(s.dropFrames, 'drop_frames', 'profile');
     this.stringIndex(s.keepFrames, 'keep_frames', 'profile');
@@ -341,14 +541,18 @@ class ProfileDecoder {
       this.stringIndex(types[i], 'type', 'sample_type', i >>> 1);
       this.stringIndex(types[i + 1], 'unit', 'sample_type', i >>> 1);
     }
-    return Uint32Array.from(types);
+    sampleTypes.set(types);
   }
 
   /** Returns `index` if it is inside the string table; otherwise says which field of which entry is wrong. */
   private stringIndex(index: number, field: string, entity: string, row = -1): number {
     if (index >= 0 && index < this.strings.length) return index;
+    throw this.badStringIndex(index, field, entity, row);
+  }
+
+  private badStringIndex(index: number, field: string, entity: string, row: number): PprofError {
     const where = row < 0 ? entity : `${entity} ${row}`;
-    throw new PprofError(
+    return new PprofError(
       'string_index',
       `${where}: ${field} string index ${index} out of range (${this.strings.length} strings)`,
     );
@@ -358,18 +562,14 @@ class ProfileDecoder {
 
   /** Points the reader at the body of entry `i` of a repeated message. */
   private seek(spans: Spans, i: number): void {
-    this.r.pos = spans[2 * i];
-    this.r.end = spans[2 * i + 1];
+    this.r.pos = spans.bounds[2 * i];
+    this.r.end = spans.bounds[2 * i + 1];
   }
 
-  private decodeFunctions() {
+  private decodeFunctions(c: Columns): void {
     const r = this.r;
-    const count = this.functions.length >>> 1;
-    const functionId = new Float64Array(count);
-    const functionName = new Uint32Array(count);
-    const functionSystemName = new Uint32Array(count);
-    const functionFilename = new Uint32Array(count);
-    const functionStartLine = new Float64Array(count);
+    const { functionId, functionName, functionSystemName, functionFilename, functionStartLine } = c;
+    const count = functionId.length;
     for (let f = 0; f < count; f++) {
       this.seek(this.functions, f);
       let name = 0;
@@ -401,29 +601,15 @@ class ProfileDecoder {
       functionSystemName[f] = this.stringIndex(systemName, 'system_name', 'function', f);
       functionFilename[f] = this.stringIndex(filename, 'filename', 'function', f);
     }
-    return {
-      functionCount: count,
-      functionId,
-      functionName,
-      functionSystemName,
-      functionFilename,
-      functionStartLine,
-    };
   }
 
-  private decodeMappings() {
+  private decodeMappings(c: Columns): void {
     const r = this.r;
-    const count = this.mappings.length >>> 1;
-    const mappingId = new Float64Array(count);
-    const mappingStart = new BigUint64Array(count);
-    const mappingLimit = new BigUint64Array(count);
-    const mappingOffset = new BigUint64Array(count);
-    const mappingFile = new Uint32Array(count);
-    const mappingBuildId = new Uint32Array(count);
-    const mappingFlags = new Uint8Array(count);
-    const start = halves(mappingStart);
-    const limit = halves(mappingLimit);
-    const offset = halves(mappingOffset);
+    const { mappingId, mappingFile, mappingBuildId, mappingFlags } = c;
+    const count = mappingId.length;
+    const start = halves(c.mappingStart);
+    const limit = halves(c.mappingLimit);
+    const offset = halves(c.mappingOffset);
     for (let m = 0; m < count; m++) {
       this.seek(this.mappings, m);
       let file = 0;
@@ -473,30 +659,14 @@ class ProfileDecoder {
       mappingBuildId[m] = this.stringIndex(buildId, 'build_id', 'mapping', m);
       mappingFlags[m] = flags;
     }
-    return {
-      mappingCount: count,
-      mappingId,
-      mappingStart,
-      mappingLimit,
-      mappingOffset,
-      mappingFile,
-      mappingBuildId,
-      mappingFlags,
-    };
   }
 
-  private decodeLocations(mappings: IdIndex, functions: IdIndex) {
+  private decodeLocations(c: Columns, mappings: IdIndex, functions: IdIndex): void {
     const r = this.r;
-    const count = this.locations.length >>> 1;
-    const locationId = new Float64Array(count);
-    const locationMapping = new Int32Array(count);
-    const locationAddress = new BigUint64Array(count);
-    const locationIsFolded = new Uint8Array(count);
-    const locationLineStart = new Uint32Array(count + 1);
-    const lineFunction = new Int32Array(this.lineTotal);
-    const lineNumber = new Float64Array(this.lineTotal);
-    const lineColumn = new Float64Array(this.lineTotal);
-    const address = halves(locationAddress);
+    const { locationId, locationMapping, locationIsFolded, locationLineStart } = c;
+    const { lineFunction, lineNumber, lineColumn } = c;
+    const count = locationId.length;
+    const address = halves(c.locationAddress);
     let line = 0;
     for (let l = 0; l < count; l++) {
       this.seek(this.locations, l);
@@ -550,35 +720,19 @@ class ProfileDecoder {
       locationMapping[l] = mappingIndex;
     }
     locationLineStart[count] = line;
-    return {
-      locationCount: count,
-      locationId,
-      locationMapping,
-      locationAddress,
-      locationIsFolded,
-      locationLineStart,
-      lineFunction,
-      lineNumber,
-      lineColumn,
-    };
   }
 
-  private decodeSamples(locations: IdIndex) {
+  /** Decodes the samples; returns how many location indexes they have in `scratch.locs`. */
+  private decodeSamples(c: Columns, locations: IdIndex): number {
     const r = this.r;
     const spans = this.samples;
-    const count = spans.length >>> 1;
+    const count = spans.count;
     const typeCount = this.sampleTypes.length >>> 1;
-    let sampleBytes = 0;
-    for (let i = 0; i < spans.length; i += 2) sampleBytes += spans[i + 1] - spans[i];
-    // Each value takes at least a byte. If the samples are too short to hold them all, some sample
-    // lacks values and is reported below, before a write could pass the end; without this bound, a
-    // small input declaring many samples and sample types could ask for an impossible allocation.
-    const values = new Float64Array(Math.min(count * typeCount, sampleBytes));
-    const sampleLocStart = new Uint32Array(count + 1);
-    const sampleLabelStart = new Uint32Array(count + 1);
-    const labels = new LabelColumns(count);
-    // Every location id takes at least a byte, so this never has to grow; it is trimmed at the end.
-    const sampleLocs = new Uint32Array(sampleBytes);
+    const { values, sampleLocStart, sampleLabelStart } = c;
+    const labels = scratch.labels;
+    scratch.reserveLocs(spans.bytes);
+    const sampleLocs = scratch.locs;
+    const dense = locations.denseCount;
     let loc = 0;
     for (let s = 0; s < count; s++) {
       this.seek(spans, s);
@@ -591,7 +745,10 @@ class ProfileDecoder {
         switch (tag) {
           case SampleTag.LocationIdPacked: {
             const outerEnd = r.enter();
-            loc = readLocationIndexes(r, locations, sampleLocs, loc, s);
+            while (r.pos < r.end) {
+              loc = readDenseLocationIndexes(r, dense, sampleLocs, loc);
+              if (r.pos < r.end) sampleLocs[loc++] = resolveLocation(locations, r.uint64(), s);
+            }
             r.leave(outerEnd);
             break;
           }
@@ -630,14 +787,7 @@ class ProfileDecoder {
     }
     sampleLocStart[count] = loc;
     sampleLabelStart[count] = labels.count;
-    return {
-      sampleCount: count,
-      values,
-      sampleLocStart,
-      sampleLocs: sampleLocs.slice(0, loc),
-      sampleLabelStart,
-      ...labels.columns(),
-    };
+    return loc;
   }
 
   private decodeLabel(labels: LabelColumns, sample: number): void {
@@ -646,6 +796,7 @@ class ProfileDecoder {
     const outerEnd = r.enter();
     let key = 0;
     let str = 0;
+    let num = 0;
     let numUnit = 0;
     while (r.pos < r.end) {
       const tag = r.tag();
@@ -657,7 +808,7 @@ class ProfileDecoder {
           str = r.int64();
           break;
         case LabelTag.Num:
-          labels.num[row] = r.int64();
+          num = r.int64();
           break;
         case LabelTag.NumUnit:
           numUnit = r.int64();
@@ -669,41 +820,29 @@ class ProfileDecoder {
     r.leave(outerEnd);
     labels.key[row] = this.stringIndex(key, 'label key', 'sample', sample);
     labels.str[row] = this.stringIndex(str, 'label str', 'sample', sample);
+    labels.num[row] = num;
     labels.numUnit[row] = this.stringIndex(numUnit, 'label num_unit', 'sample', sample);
   }
 }
 
 /**
- * Decodes a packed run of location ids into indexes: the hottest loop of decoding. The position and the
- * dense-id bound stay in locals, ids below 2^14 (nearly all) are decoded inline and dense ids resolved
- * by arithmetic; anything else goes through the reader and the IdIndex.
+ * Decodes location ids of a dense table (ids 1..n in order, see IdIndex) below 2^14 into indexes, from
+ * the reader's position up to the first other id or the end of the packed run; returns the new `at`.
+ * This is the hottest loop of decoding, so it makes no calls and keeps the position in a local.
  */
-function readLocationIndexes(
-  r: WireReader,
-  locations: IdIndex,
-  out: Uint32Array,
-  at: number,
-  sample: number,
-): number {
+function readDenseLocationIndexes(r: WireReader, dense: number, out: Uint32Array, at: number): number {
   const { bytes, end } = r;
-  const dense = locations.denseCount;
   let pos = r.pos;
   while (pos < end) {
-    const b0 = bytes[pos];
-    let id: number;
-    if (b0 < 0x80) {
-      id = b0;
-      pos += 1;
-    } else if (pos + 1 < end && bytes[pos + 1] < 0x80) {
-      id = (b0 & 0x7f) | (bytes[pos + 1] << 7);
-      pos += 2;
-    } else {
-      r.pos = pos;
-      id = r.uint64();
-      pos = r.pos;
+    let id = bytes[pos];
+    let next = pos + 1;
+    if (id >= 0x80) {
+      if (next === end || bytes[next] >= 0x80) break;
+      id = (id & 0x7f) | (bytes[next++] << 7);
     }
-    const index = id - 1;
-    out[at++] = index >= 0 && index < dense ? index : resolveLocation(locations, id, sample);
+    if (id === 0 || id > dense) break;
+    out[at++] = id - 1;
+    pos = next;
   }
   r.pos = pos;
   return at;
@@ -718,7 +857,7 @@ function resolveLocation(locations: IdIndex, id: number, sample: number): number
 }
 
 function grown<T extends Uint32Array | Float64Array>(array: T): T {
-  const bigger = new (array.constructor as new (length: number) => T)(2 * array.length + 16);
+  const bigger = new (array.constructor as new (length: number) => T)(2 * array.length + 256);
   bigger.set(array);
   return bigger;
 }

@@ -8,6 +8,9 @@
  *
  * int64 values are held as float64: exact up to 2^53, which covers sample values and ids in practice.
  * Addresses and mapping ranges use BigUint64Array because real kernel addresses exceed 2^53.
+ *
+ * `decodeProfile` returns columns that are views of a few shared ArrayBuffers: code that reaches for a
+ * column's `.buffer` must use its `byteOffset` and `byteLength` too.
  */
 export interface Profile {
   strings: string[];

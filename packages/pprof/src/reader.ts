@@ -28,12 +28,14 @@ export class WireReader {
 
   constructor(readonly bytes: Uint8Array) {
     this.end = bytes.length;
-    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) as unknown as Utf8Slicer;
+    // gunzip output and request bodies are Buffers already; anything else gets a Buffer view.
+    const text = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.text = text as unknown as Utf8Slicer;
   }
 
   /** Reads a varint; returns its low 32 bits (unsigned) and leaves the high 32 bits in `high`. */
   varint(): number {
-    const b = this.oneByteVarint();
+    const b = this.shortVarint();
     if (b < 0) return this.longVarint();
     this.high = 0;
     return b;
@@ -44,8 +46,11 @@ export class WireReader {
    * can only write back as -2^63, saturate at the largest double below 2^63.
    */
   int64(): number {
-    const b = this.oneByteVarint();
-    if (b >= 0) return b;
+    const b = this.shortVarint();
+    return b >= 0 ? b : this.longInt64();
+  }
+
+  private longInt64(): number {
     const low = this.longVarint();
     const value = (this.high | 0) * TWO_POW_32 + low;
     return value < TWO_POW_63 ? value : MAX_INT64_NUMBER;
@@ -53,8 +58,11 @@ export class WireReader {
 
   /** Reads a varint as a uint64; exact below 2^53. */
   uint64(): number {
-    const b = this.oneByteVarint();
-    if (b >= 0) return b;
+    const b = this.shortVarint();
+    return b >= 0 ? b : this.longUint64();
+  }
+
+  private longUint64(): number {
     const low = this.longVarint();
     return this.high * TWO_POW_32 + low;
   }
@@ -64,16 +72,21 @@ export class WireReader {
   }
 
   /**
-   * Most varints in a profile (tags, lengths, small ids) are one byte, so that case is kept small enough
-   * to be inlined everywhere: it consumes and returns the byte, or returns -1 and consumes nothing.
+   * Most varints in a profile (tags, lengths, ids, string indexes, line numbers) take one or two bytes,
+   * so that case is kept small enough to be inlined everywhere: it consumes and returns the value, or
+   * returns -1 and consumes nothing.
    */
-  private oneByteVarint(): number {
-    const pos = this.pos;
-    if (pos < this.end) {
-      const b = this.bytes[pos];
+  private shortVarint(): number {
+    const { bytes, pos, end } = this;
+    if (pos < end) {
+      const b = bytes[pos];
       if (b < 0x80) {
         this.pos = pos + 1;
         return b;
+      }
+      if (pos + 1 < end && bytes[pos + 1] < 0x80) {
+        this.pos = pos + 2;
+        return (b & 0x7f) | (bytes[pos + 1] << 7);
       }
     }
     return -1;
@@ -108,8 +121,13 @@ export class WireReader {
 
   tag(): number {
     this.tagStart = this.pos;
-    const b = this.oneByteVarint();
-    if (b >= 8) return b; // the common case: one byte, field number 1..15
+    const b = this.shortVarint();
+    // The common case: a short varint with a nonzero field number. The rest is out of line, so this
+    // stays small enough for V8 to inline into every decoding loop.
+    return b >= 8 ? b : this.longTag(b);
+  }
+
+  private longTag(b: number): number {
     const tag = b < 0 ? this.longVarint() : b;
     // Field numbers run from 1 to 2^29 - 1, so a tag never needs its high half.
     const high = b < 0 ? this.high : 0;
@@ -124,13 +142,15 @@ export class WireReader {
   lengthEnd(): number {
     const start = this.pos;
     const length = this.uint64();
-    if (length > this.end - this.pos) {
-      throw new PprofError(
-        'truncated',
-        `length ${length} at offset ${start} runs past the end of its message (${this.end - this.pos} bytes left)`,
-      );
-    }
+    if (length > this.end - this.pos) throw this.overrun(length, start);
     return this.pos + length;
+  }
+
+  private overrun(length: number, start: number): PprofError {
+    return new PprofError(
+      'truncated',
+      `length ${length} at offset ${start} runs past the end of its message (${this.end - this.pos} bytes left)`,
+    );
   }
 
   /** Narrows `end` to the length-delimited field that follows; returns the outer end to give to `leave`. */
