@@ -192,8 +192,9 @@ fuzzTarget({
     const { samples } = parsed;
     checkSamples(samples, 'lines');
     if (!parsed.complete) return;
-    // Every non-empty line is one sample of its stack.
-    const lines = Buffer.from(body).toString('utf8').split('\n');
+    // Every non-empty line is one sample of its stack. Decoded as the parser decodes it: a leading
+    // byte-order mark is not part of the first line.
+    const lines = new TextDecoder().decode(body).split('\n');
     const nonEmpty = lines.filter((l) => l !== '' && l !== '\r').length;
     const total = samples.reduce((sum, s) => sum + s.value, 0);
     invariant(
