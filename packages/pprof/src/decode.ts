@@ -123,6 +123,11 @@ class IdIndex {
  * small profile, allocating ~30 columns one by one took longer than filling them. Columns must be taken
  * 8-byte ones first, then 4-byte, then 1-byte, so that each is aligned without padding.
  */
+interface ColumnType<T> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
 class ColumnBuffer {
   private readonly buffer: ArrayBuffer;
   private offset = 0;
@@ -131,33 +136,10 @@ class ColumnBuffer {
     this.buffer = new ArrayBuffer(8 * eightByte + 4 * fourByte + oneByte);
   }
 
-  f64(length: number): Float64Array {
-    const column = new Float64Array(this.buffer, this.offset, length);
-    this.offset += 8 * length;
-    return column;
-  }
-
-  u64(length: number): BigUint64Array {
-    const column = new BigUint64Array(this.buffer, this.offset, length);
-    this.offset += 8 * length;
-    return column;
-  }
-
-  u32(length: number): Uint32Array {
-    const column = new Uint32Array(this.buffer, this.offset, length);
-    this.offset += 4 * length;
-    return column;
-  }
-
-  i32(length: number): Int32Array {
-    const column = new Int32Array(this.buffer, this.offset, length);
-    this.offset += 4 * length;
-    return column;
-  }
-
-  u8(length: number): Uint8Array {
-    const column = new Uint8Array(this.buffer, this.offset, length);
-    this.offset += length;
+  /** The next `length` elements of the buffer as a `Type` column. */
+  take<T>(Type: ColumnType<T>, length: number): T {
+    const column = new Type(this.buffer, this.offset, length);
+    this.offset += Type.BYTES_PER_ELEMENT * length;
     return column;
   }
 }
@@ -315,11 +297,11 @@ class ProfileDecoder {
     // The columns decoded into scratch buffers, copied into one buffer of their exact size.
     const labels = scratch.labels;
     const late = new ColumnBuffer(labels.count, locs + 3 * labels.count, 0);
-    const labelNum = copied(late.f64(labels.count), labels.num);
-    const sampleLocs = copied(late.u32(locs), scratch.locs);
-    const labelKey = copied(late.u32(labels.count), labels.key);
-    const labelStr = copied(late.u32(labels.count), labels.str);
-    const labelNumUnit = copied(late.u32(labels.count), labels.numUnit);
+    const labelNum = copied(late.take(Float64Array, labels.count), labels.num);
+    const sampleLocs = copied(late.take(Uint32Array, locs), scratch.locs);
+    const labelKey = copied(late.take(Uint32Array, labels.count), labels.key);
+    const labelStr = copied(late.take(Uint32Array, labels.count), labels.str);
+    const labelNumUnit = copied(late.take(Uint32Array, labels.count), labels.numUnit);
     const scalars = this.scalars;
     return {
       strings: this.strings,
@@ -385,30 +367,30 @@ class ProfileDecoder {
       m + l,
     );
     return {
-      functionId: columns.f64(f),
-      functionStartLine: columns.f64(f),
-      mappingId: columns.f64(m),
-      mappingStart: columns.u64(m),
-      mappingLimit: columns.u64(m),
-      mappingOffset: columns.u64(m),
-      locationId: columns.f64(l),
-      locationAddress: columns.u64(l),
-      lineNumber: columns.f64(n),
-      lineColumn: columns.f64(n),
-      values: columns.f64(v),
-      functionName: columns.u32(f),
-      functionSystemName: columns.u32(f),
-      functionFilename: columns.u32(f),
-      mappingFile: columns.u32(m),
-      mappingBuildId: columns.u32(m),
-      locationMapping: columns.i32(l),
-      locationLineStart: columns.u32(l + 1),
-      lineFunction: columns.i32(n),
-      sampleLocStart: columns.u32(s + 1),
-      sampleLabelStart: columns.u32(s + 1),
-      sampleTypes: columns.u32(t),
-      mappingFlags: columns.u8(m),
-      locationIsFolded: columns.u8(l),
+      functionId: columns.take(Float64Array, f),
+      functionStartLine: columns.take(Float64Array, f),
+      mappingId: columns.take(Float64Array, m),
+      mappingStart: columns.take(BigUint64Array, m),
+      mappingLimit: columns.take(BigUint64Array, m),
+      mappingOffset: columns.take(BigUint64Array, m),
+      locationId: columns.take(Float64Array, l),
+      locationAddress: columns.take(BigUint64Array, l),
+      lineNumber: columns.take(Float64Array, n),
+      lineColumn: columns.take(Float64Array, n),
+      values: columns.take(Float64Array, v),
+      functionName: columns.take(Uint32Array, f),
+      functionSystemName: columns.take(Uint32Array, f),
+      functionFilename: columns.take(Uint32Array, f),
+      mappingFile: columns.take(Uint32Array, m),
+      mappingBuildId: columns.take(Uint32Array, m),
+      locationMapping: columns.take(Int32Array, l),
+      locationLineStart: columns.take(Uint32Array, l + 1),
+      lineFunction: columns.take(Int32Array, n),
+      sampleLocStart: columns.take(Uint32Array, s + 1),
+      sampleLabelStart: columns.take(Uint32Array, s + 1),
+      sampleTypes: columns.take(Uint32Array, t),
+      mappingFlags: columns.take(Uint8Array, m),
+      locationIsFolded: columns.take(Uint8Array, l),
     };
   }
 
