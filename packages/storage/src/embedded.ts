@@ -224,6 +224,8 @@ class EmbeddedEngine implements EmbeddedStorage {
   private readonly unpinWaiters = new Map<BlockReader, (() => void)[]>();
   /** Removed blocks whose file could not be deleted yet; retried by the next maintenance run. */
   private readonly pendingDeletes: BlockReader[] = [];
+  /** New series of appends still waiting for their WAL write, per tenant (see `reserveSeries`). */
+  private readonly pendingSeries = new Map<string, Set<string>>();
   /** Bytes of each tenant's records in each live WAL segment. */
   private readonly walTenantBytes: Map<number, Map<string, number>>;
   private compactions = 0;
@@ -283,48 +285,79 @@ class EmbeddedEngine implements EmbeddedStorage {
     if (this.closed) throw new Error('storage is closed');
     if (requests.length === 0) return;
     for (const req of requests) validateRequest(req);
-    this.checkSeriesLimit(requests);
+    const newSeries = this.reserveSeries(requests);
     const records = requests.map((req) => req.walRecord ?? encodeRecord(req));
-    // Inserting and queueing the WAL records in the same tick keeps every record in the segment of
-    // the head that holds it, which is what lets a flush delete exactly the segments it covered.
-    for (const req of requests) this.head.insert(req);
+    // The records go to the head of the WAL segment they are queued in, which is what lets a flush
+    // delete exactly the segments it covered. They are inserted only once durable, so a write the
+    // WAL refused (disk full, I/O error) is not stored and the client's retry is the only copy. A
+    // flush of that head waits for the rotation, which completes only after these records are
+    // durable and this continuation has run.
+    const head = this.head;
     const segmentBytes = getOrCreate(this.walTenantBytes, this.wal.currentSegment, () => new Map());
     requests.forEach((req, i) => {
       segmentBytes.set(req.tenant, (segmentBytes.get(req.tenant) ?? 0) + records[i].length);
       this.headWalBytes += records[i].length;
     });
-    const durable = this.wal.append(records);
-    this.headBytes = this.head.byteSize;
+    try {
+      await this.wal.append(records);
+      for (const req of requests) head.insert(req);
+    } finally {
+      if (newSeries) this.releaseSeries(newSeries);
+    }
+    if (head !== this.head) return;
+    this.headBytes = head.byteSize;
     if (this.headOverLimits()) this.flushInBackground();
-    await durable;
   }
 
   headFull(): boolean {
     return this.frozen.length > 0 && this.headBytes >= Math.max(this.maxHeadBytes, MIN_FULL_HEAD_BYTES);
   }
 
-  /** Throws before anything is written if the call would give a tenant too many head series. */
-  private checkSeriesLimit(requests: AppendRequest[]): void {
+  /**
+   * Throws before anything is written if the call would give a tenant too many head series;
+   * otherwise counts its new series as pending until `releaseSeries`, so that appends waiting for
+   * the WAL (not in the head yet) count too. Undefined when there is no limit.
+   */
+  private reserveSeries(requests: AppendRequest[]): Map<string, Set<string>> | undefined {
     const option = this.opts.maxSeriesPerTenant;
-    if (!option) return;
+    if (!option) return undefined;
     const limitOf = typeof option === 'number' ? () => option : option;
     const added = new Map<string, Set<string>>();
     for (const req of requests) {
       const index = this.head.tenants.get(req.tenant)?.index;
+      const pending = this.pendingSeries.get(req.tenant);
       for (const { labels } of req.series) {
-        if (index?.get(labels) === undefined)
-          getOrCreate(added, req.tenant, () => new Set()).add(labelsKey(labels));
+        if (index?.get(labels) !== undefined) continue;
+        const key = labelsKey(labels);
+        if (!pending?.has(key)) getOrCreate(added, req.tenant, () => new Set()).add(key);
       }
     }
     for (const [tenant, keys] of added) {
       const limit = limitOf(tenant);
-      const total = (this.head.tenants.get(tenant)?.index.size ?? 0) + keys.size;
+      const total =
+        (this.head.tenants.get(tenant)?.index.size ?? 0) +
+        (this.pendingSeries.get(tenant)?.size ?? 0) +
+        keys.size;
       if (limit > 0 && total > limit) {
         throw new StorageLimitError(
           'series_limit',
           `tenant ${JSON.stringify(tenant)} would have ${total} active series, over the limit of ${limit}`,
         );
       }
+    }
+    for (const [tenant, keys] of added) {
+      const pending = getOrCreate(this.pendingSeries, tenant, () => new Set());
+      for (const key of keys) pending.add(key);
+    }
+    return added;
+  }
+
+  private releaseSeries(reserved: Map<string, Set<string>>): void {
+    for (const [tenant, keys] of reserved) {
+      const pending = this.pendingSeries.get(tenant);
+      if (!pending) continue;
+      for (const key of keys) pending.delete(key);
+      if (pending.size === 0) this.pendingSeries.delete(tenant);
     }
   }
 

@@ -291,6 +291,25 @@ describe('series limit', () => {
     expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 3 });
     await s.close();
   });
+
+  it('counts the new series of appends still waiting for the WAL', async () => {
+    const s = await open({ maxSeriesPerTenant: 2 });
+    const pod = (p: string) => s.append([request({ timeMs: 1000, samples: { a: 1 }, labels: { pod: p } })]);
+    // Issued in one tick: none is in the head when the next is checked.
+    const results = await Promise.allSettled([pod('1'), pod('1'), pod('2'), pod('3'), pod('4')]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    expect(s.stats()).toMatchObject({ headSeries: 2, headProfiles: 3 });
+    // Released once written: the same series take writes again, a new one is still refused.
+    await pod('2');
+    await expect(pod('5')).rejects.toBeInstanceOf(StorageLimitError);
+    await s.close();
+  });
 });
 
 describe('flush triggers', () => {
@@ -437,5 +456,33 @@ describe('during a flush', () => {
     expect(s.stats()).toMatchObject({ blocks: 1, headProfiles: 1 });
     expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
     await s.close();
+  });
+});
+
+describe('WAL writes', () => {
+  it('does not store a write the WAL refused, so that the client retrying it leaves one copy', async () => {
+    const s = await open();
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    // Close the segment file under the WAL writer: its next write fails with EBADF.
+    await (s as unknown as { wal: { file: { close(): Promise<void> } } }).wal.file.close();
+    await expect(s.append([request({ timeMs: 2000, samples: { b: 1 } })])).rejects.toThrow();
+    expect(s.stats()).toMatchObject({ headProfiles: 1 });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1 });
+    await s.close().catch(() => {});
+  });
+
+  it('puts an append in flight when a flush starts into the flushed head, once', async () => {
+    const dataDir = await tempDir();
+    const s = await openEmbeddedStorage({ dataDir, walSync: false });
+    await s.append([request({ timeMs: 1000, samples: { a: 1 } })]);
+    // Queued in the WAL segment that the flush seals, durable only after the flush has frozen the head.
+    const inFlight = s.append([request({ timeMs: 2000, samples: { b: 1 } })]);
+    await Promise.all([s.flush(), inFlight]);
+    expect(s.stats()).toMatchObject({ blocks: 1, headProfiles: 0 });
+    expect(folded(await s.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
+    await s.close();
+    const reopened = await openEmbeddedStorage({ dataDir, walSync: false });
+    expect(folded(await reopened.mergeStacks('anonymous', [], ALL_TIME))).toEqual({ a: 1, b: 1 });
+    await reopened.close();
   });
 });
