@@ -346,6 +346,18 @@ describe('web UI, single view', () => {
     const [baseTotal, compTotal] = await totals();
     expect(baseTotal).toMatch(/total \d/);
     expect(baseTotal).not.toBe(compTotal);
+    // Each pane exports as the PNG it shows, named after its side.
+    await page.click('#export');
+    const [panePng] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#export-comparison-png'),
+    ]);
+    expect(panePng.suggestedFilename()).toMatch(new RegExp(`^${APP}-cpu-comparison-\\d+-\\d+\\.png$`));
+    expect(
+      readFileSync((await panePng.path())!)
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
 
     // Brush a new baseline on the shared timeline: 80 to 60 minutes ago.
     const dbg = async () =>
@@ -460,6 +472,7 @@ describe('web UI, single view', () => {
     });
     const expected = (await (await fetch(`${server.url}/api/v1/diff-table?${q}`)).json()) as {
       count: number;
+      leftTicks: number;
       rows: Array<{ name: string; change: number }>;
     };
     expect(await page.locator('#diff-table-caption').textContent()).toMatch(
@@ -473,6 +486,24 @@ describe('web UI, single view', () => {
     const pp = (await column('dt-delta')).map((t) => Number.parseFloat(t.replace('−', '-')));
     for (let i = 1; i < pp.length; i++) expect(pp[i]).toBeLessThanOrEqual(pp[i - 1]);
     expect(names[0]).toMatch(/search\./); // search got 3× dearer relative to the baseline
+
+    // Exports: the whole diff table as CSV, and the baseline's merged pprof over its own range.
+    await page.click('#export');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-diff-csv')]);
+    expect(csv.suggestedFilename()).toMatch(new RegExp(`^${APP}-cpu-diff-\\d+-\\d+\\.csv$`));
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toMatch(/^function,baseline_self,.*,relative_change$/);
+    expect(lines).toHaveLength(expected.rows.length + 1);
+    await page.click('#export');
+    const [basePprof] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#export-baseline-pprof'),
+    ]);
+    const baseline = Profile.decode(gunzipSync(readFileSync((await basePprof.path())!)));
+    expect(baseline.sampleType).toHaveLength(1);
+    expect(baseline.sample.reduce((sum, x) => sum + Number(x.value[0]), 0)).toBe(expected.leftTicks);
 
     // Sort by the relative change, both ways.
     await page.click('.dt-header [data-sort="change"]');

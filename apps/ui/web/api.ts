@@ -3,7 +3,9 @@
  * (times in ms, int64 as strings), `/pyroscope/render` for flame graphs (flamebearer JSON). Every request goes
  * through `apiFetch` (http.ts), which adds the credentials and turns error answers into `ApiError`s.
  */
+import { encodeSelectMergeProfileRequest } from '../src/exports.js';
 import type { Flamebearer } from '../src/flamebearer.js';
+import { splitQuery } from '../src/selector.js';
 import { parseTargets, type TargetHealth } from '../src/targets.js';
 import { ApiError, apiFetch } from './http.js';
 
@@ -202,18 +204,13 @@ export async function htmlExport(url: string): Promise<Blob> {
   return res.blob();
 }
 
-/** The merged pprof of a query, from `SelectMergeProfile` over binary Connect, gzipped like a `.pb.gz`. */
-export async function mergedPprof(
-  profileTypeId: string,
-  selector: string,
-  startMs: number,
-  endMs: number,
-  encode: (t: string, s: string, a: number, b: number) => Uint8Array,
-): Promise<Blob> {
+/** The merged profile of `query` over the range, untruncated (SelectMergeProfile), gzipped as pprof files are. */
+export async function mergedPprof(query: string, startMs: number, endMs: number): Promise<Blob> {
+  const { profileType, selector } = splitQuery(query);
   const res = await apiFetch('/querier.v1.QuerierService/SelectMergeProfile', {
     method: 'POST',
     headers: { 'content-type': 'application/proto' },
-    body: encode(profileTypeId, selector, startMs, endMs) as BodyInit,
+    body: encodeSelectMergeProfileRequest(profileType, selector, startMs, endMs) as BodyInit,
   });
   const raw = res.body;
   if (!raw) throw new ApiError('empty SelectMergeProfile answer', res.status);

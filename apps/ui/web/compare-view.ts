@@ -20,6 +20,7 @@ import {
 } from '../src/compare.js';
 import { type DiffTree, decodeDiffFlamebearer, diffPalette, nodeDiffColors } from '../src/diff.js';
 import { type DiffTableData, filterDiffRows, parseDiffTable, sortDiffRows } from '../src/diff-table.js';
+import { exportFileBase, toDiffCsv } from '../src/exports.js';
 import {
   decodeFlamebearer,
   type Flamebearer,
@@ -36,7 +37,7 @@ import { formatTimestamp, presetLabel, RANGE_PRESETS, stepSeconds } from '../src
 import { leftQueryOf, type ViewState } from '../src/url-state.js';
 import * as api from './api.js';
 import { DiffTableView } from './diff-table.js';
-import { h, option } from './dom.js';
+import { canvasPng, type ExportItem, h, option } from './dom.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { Timeline } from './timeline.js';
 import type { Tooltip } from './tooltip.js';
@@ -834,6 +835,59 @@ export class ComparisonView {
 
   get zoomed(): boolean {
     return this.zoomStack.length > 0;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Exports
+
+  /**
+   * The Export menu here: each side's merged pprof (untruncated), and the graphs as shown: both panes in the
+   * comparison view, the diff graph and the whole diff table (CSV) in the diff view.
+   */
+  exports(): ExportItem[] {
+    const s = this.host.state();
+    const sides = { left: leftQueryOf(s), right: s.query };
+    const items: ExportItem[] = [];
+    const png = (id: string, label: string, view: FlameGraphView, base: string): ExportItem => ({
+      id,
+      label: `${label} PNG image`,
+      title: `The ${label.toLowerCase()} flame graph as shown`,
+      file: async () => ({ blob: await canvasPng(view.canvas), name: `${base}.png` }),
+    });
+    const { fromMs, untilMs } = this.resolved.right;
+    const diffBase = exportFileBase(s.query, fromMs, untilMs, 'diff');
+    if (s.page === 'diff') {
+      const table = this.table;
+      items.push(png('export-diff-png', 'Diff', this.diffView, diffBase));
+      if (table)
+        items.push({
+          id: 'export-diff-csv',
+          label: 'Diff table (CSV)',
+          title: 'Every function of the diff table with both sides’ values',
+          file: async () => ({
+            blob: new Blob([toDiffCsv(table)], { type: 'text/csv' }),
+            name: `${diffBase}.csv`,
+          }),
+        });
+    }
+    for (const side of ['left', 'right'] as const) {
+      const label = side === 'left' ? 'Baseline' : 'Comparison';
+      const id = label.toLowerCase();
+      const query = sides[side];
+      const range = this.resolved[side];
+      const base = exportFileBase(query, range.fromMs, range.untilMs, id);
+      if (s.page === 'comparison') items.push(png(`export-${id}-png`, label, this.panes[side].view, base));
+      items.push({
+        id: `export-${id}-pprof`,
+        label: `${label} pprof (.pb.gz)`,
+        title: `The ${id}’s merged profile over its range, untruncated (SelectMergeProfile)`,
+        file: async () => {
+          const blob = await api.mergedPprof(query, range.fromMs, range.untilMs);
+          return { blob, name: `${base}.pb.gz` };
+        },
+      });
+    }
+    return items;
   }
 
   /** For the browser tests. */

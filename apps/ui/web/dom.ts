@@ -41,3 +41,23 @@ export async function copyText(text: string): Promise<void> {
     ta.remove();
   }
 }
+
+/** An entry of the Export menu: the file it makes when clicked. */
+export interface ExportItem {
+  id: string;
+  label: string;
+  title: string;
+  file(): Promise<{ blob: Blob; name: string }>;
+}
+
+export function download(blob: Blob, fileName: string): void {
+  const a = h('a', { href: URL.createObjectURL(blob), download: fileName });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+export function canvasPng(canvas: HTMLCanvasElement): Promise<Blob> {
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the canvas is empty'))), 'image/png'),
+  );
+}

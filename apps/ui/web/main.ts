@@ -18,7 +18,7 @@ import { baselineFor } from '../src/compare.js';
 import { type DiffTree, decodeDiffFlamebearer, diffPalette, nodeDiffColors } from '../src/diff.js';
 import { type DiffTableData, filterDiffRows, sortDiffRows } from '../src/diff-table.js';
 import { exploreStats } from '../src/explore.js';
-import { encodeSelectMergeProfileRequest, toCollapsed } from '../src/exports.js';
+import { exportFileBase, toCollapsed } from '../src/exports.js';
 import {
   decodeFlamebearer,
   type Flamebearer,
@@ -65,7 +65,7 @@ import * as api from './api.js';
 import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
 import { BASELINE_COLOR, COMPARISON_COLOR, ComparisonView } from './compare-view.js';
 import { DiffTableView } from './diff-table.js';
-import { copyText, h, option } from './dom.js';
+import { canvasPng, copyText, download, type ExportItem, h, option } from './dom.js';
 import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
@@ -273,6 +273,9 @@ const exportDetails = h(
   h('summary', { class: 'button', id: 'export' }, 'Export ▾'),
   exportMenu,
 );
+exportDetails.addEventListener('toggle', () => {
+  if (exportDetails.open) renderExports();
+});
 const breadcrumb = h('div', { class: 'breadcrumb', id: 'breadcrumb' });
 const truncationNote = h('div', { class: 'truncation', id: 'truncation', hidden: true });
 const detailNote = h('div', { class: 'zoom-detail', id: 'zoom-detail', hidden: true, role: 'status' });
@@ -1120,7 +1123,6 @@ function applyTreeState(): void {
   applySearch();
   renderBreadcrumb(zoom);
   renderTruncation();
-  renderExports();
   syncZoomButtons();
   if (detailNote.dataset.key !== pathKey(state.focus)) showDetailNote(undefined);
   void loadDetail();
@@ -1355,72 +1357,92 @@ function renderTruncation(): void {
   truncationNote.replaceChildren(h('b', {}, 'Truncated. '), text, more);
 }
 
-function download(blob: Blob, fileName: string): void {
-  const a = h('a', { href: URL.createObjectURL(blob), download: fileName });
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
-function exportBaseName(): string {
-  const service = serviceOf(matchersOf()) ?? 'profile';
-  const { fromMs, untilMs } = range();
-  return `${service}-${humanProfileType(profileTypeOf()).toLowerCase().replaceAll(' ', '_')}-${Math.floor(fromMs / 1000)}-${Math.floor(untilMs / 1000)}`;
-}
-
+/** The Export menu, built as it opens: what it offers depends on the page and on what is loaded. */
 function renderExports(): void {
-  if (!state.query) return;
+  const items = state.page === 'single' ? singleViewExports() : compare.exports();
+  exportMenu.replaceChildren(
+    ...items.map((item) =>
+      h(
+        'button',
+        {
+          id: item.id,
+          title: item.title,
+          onclick: async () => {
+            exportDetails.open = false;
+            try {
+              const { blob, name } = await item.file();
+              download(blob, name);
+            } catch (err) {
+              statusLine.textContent = `Export failed: ${(err as Error).message}`;
+            }
+          },
+        },
+        item.label,
+      ),
+    ),
+  );
+  if (items.length === 0) exportMenu.append(h('span', { class: 'muted' }, 'Nothing loaded to export yet.'));
+}
+
+function singleViewExports(): ExportItem[] {
+  const { query } = state;
+  if (!query) return [];
   const { fromMs, untilMs } = range();
-  const p = { query: state.query, fromMs, untilMs, maxNodes: state.maxNodes };
-  const item = (id: string, label: string, title: string, fn: () => Promise<void> | void) => {
-    const b = h('button', { id, title }, label);
-    b.addEventListener('click', async () => {
-      exportDetails.open = false;
-      try {
-        await fn();
-      } catch (err) {
-        statusLine.textContent = `Export failed: ${(err as Error).message}`;
-      }
-    });
-    return b;
-  };
+  const base = exportFileBase(query, fromMs, untilMs);
+  const shown = loaded;
   const matchers = matchersOf();
   const others = printSelector(matchers.filter((m) => !(m.name === 'service_name' && m.op === '=')));
-  const html = api.htmlExportUrl(p, serviceOf(matchers) ?? '', others);
-  exportMenu.replaceChildren(
-    item('export-png', 'PNG image', 'The flame graph as shown', () => {
-      flame.canvas.toBlob((blob) => blob && download(blob, `${exportBaseName()}.png`), 'image/png');
-    }),
-    item(
-      'export-pprof',
-      'pprof (.pb.gz)',
-      'The merged profile, untruncated (SelectMergeProfile)',
-      async () => {
-        const { selector } = splitQuery(state.query);
-        download(
-          await api.mergedPprof(profileTypeOf(), selector, fromMs, untilMs, encodeSelectMergeProfileRequest),
-          `${exportBaseName()}.pb.gz`,
-        );
-      },
-    ),
-    item('export-collapsed', 'Collapsed text', 'Folded stacks of the flame graph on screen', () => {
-      if (loaded)
-        download(new Blob([toCollapsed(loaded.tree)], { type: 'text/plain' }), `${exportBaseName()}.folded`);
-    }),
-    item('export-json', 'Flamebearer JSON', 'The flame graph as the server sent it', () => {
-      if (loaded)
-        download(
-          new Blob([JSON.stringify(loaded.raw)], { type: 'application/json' }),
-          `${exportBaseName()}.json`,
-        );
-    }),
-    ...(html
-      ? [
-          item('export-html', 'Standalone HTML', 'A self-contained HTML page of the flame graph', async () =>
-            download(await api.htmlExport(html), `${exportBaseName()}.html`),
-          ),
-        ]
-      : []),
+  const html = api.htmlExportUrl(
+    { query, fromMs, untilMs, maxNodes: state.maxNodes },
+    serviceOf(matchers) ?? '',
+    others,
   );
+  const items: ExportItem[] = [
+    {
+      id: 'export-png',
+      label: 'PNG image',
+      title: 'The flame graph as shown',
+      file: async () => ({ blob: await canvasPng(flame.canvas), name: `${base}.png` }),
+    },
+    {
+      id: 'export-pprof',
+      label: 'pprof (.pb.gz)',
+      title: 'The merged profile, untruncated (SelectMergeProfile)',
+      file: async () => {
+        const blob = await api.mergedPprof(query, fromMs, untilMs);
+        return { blob, name: `${base}.pb.gz` };
+      },
+    },
+  ];
+  if (shown)
+    items.push(
+      {
+        id: 'export-collapsed',
+        label: 'Collapsed text',
+        title: 'Folded stacks of the flame graph on screen',
+        file: async () => ({
+          blob: new Blob([toCollapsed(shown.tree)], { type: 'text/plain' }),
+          name: `${base}.folded`,
+        }),
+      },
+      {
+        id: 'export-json',
+        label: 'Flamebearer JSON',
+        title: 'The flame graph as the server sent it',
+        file: async () => ({
+          blob: new Blob([JSON.stringify(shown.raw)], { type: 'application/json' }),
+          name: `${base}.json`,
+        }),
+      },
+    );
+  if (html)
+    items.push({
+      id: 'export-html',
+      label: 'Standalone HTML',
+      title: 'A self-contained HTML page of the flame graph',
+      file: async () => ({ blob: await api.htmlExport(html), name: `${base}.html` }),
+    });
+  return items;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
