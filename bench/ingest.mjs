@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '20' },
     'heap-share': { type: 'string', default: '0.2' },
     'server-arg': { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
     // Pin the server to core 0 and this load generator to core 1 (Linux taskset), so they do not share a core.
     pin: { type: 'boolean', default: false },
   },
@@ -33,6 +34,7 @@ const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
 /** Extra `emberscope server` flags, e.g. --server-arg=--wal-fsync=false to see what fsync costs. */
 const extraServerArgs = args['server-arg'];
+// and Node flags for it, e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof (every thread).
 
 async function freePort() {
   for (;;) {
@@ -117,6 +119,7 @@ async function runOnce() {
     args.pin ? 'taskset' : process.execPath,
     [
       ...(args.pin ? ['-c', '0', process.execPath] : []),
+      ...args['node-arg'],
       'apps/cli/bin/emberscope.js',
       'server',
       '--listen',

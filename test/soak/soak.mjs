@@ -489,7 +489,15 @@ S.variantOf = (task, k) => (k + task.svc) % args.variants;
 // ---------------------------------------------------------------------------------------------------
 // Uploads
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: args.maxSockets, timeout: 60_000 });
+// Every simulated service keeps its connection between uploads, as the SDKs' HTTP clients do (Go keeps idle
+// connections 90 s): the default maxFreeSockets (256) would close most of them after each burst and make
+// the next burst reconnect, a SYN flood no fleet of real clients sends.
+const agent = new http.Agent({
+  keepAlive: true,
+  maxSockets: args.maxSockets,
+  maxFreeSockets: args.maxSockets,
+  timeout: 60_000,
+});
 S.cleanups.push(() => agent.destroy());
 
 function post(path, body, contentType) {

@@ -116,6 +116,10 @@ export async function startServer(
   await app.listen({
     host,
     port,
+    // Room for a fleet of clients (re)connecting at once while the event loop is busy: with Node's
+    // default of 511, SYNs beyond it are dropped and those clients retry after 1, 3, 7, 15… s.
+    // Linux caps it at net.core.somaxconn.
+    backlog: 4096,
     // Fastify cannot tell that the server from serverFactory speaks TLS.
     listenTextResolver: (address) =>
       `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}`,

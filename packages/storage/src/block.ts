@@ -38,7 +38,12 @@ const TAIL_READ_BYTES = 64 * 1024;
 /** Sample pages are cut at row boundaries once they hold this many samples (~768 KiB raw). */
 const PAGE_SAMPLES = 1 << 16;
 const DEFLATE_LEVEL = 1;
-const MAX_DEFLATES_IN_FLIGHT = 8;
+/**
+ * Sections compressed at once, each on a thread of libuv's pool. One: the next section is encoded on the
+ * event loop while the previous one compresses, so a flush takes at most one more core from ingestion
+ * (the decoder threads, the event loop) and one pool thread from the WAL's writes and fsyncs.
+ */
+const MAX_DEFLATES_IN_FLIGHT = 1;
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
@@ -170,8 +175,6 @@ export async function writeBlock(
     meta: Omit<BlockSection, 'offset' | 'length' | 'crc32' | 'rawLength'>,
     raw: Uint8Array,
   ) => {
-    // Deflate runs on libuv's thread pool, which the WAL's writes and fsyncs share: keep only a few
-    // sections in flight so that acknowledging writes never waits behind a whole block's compression.
     if (sections.length >= MAX_DEFLATES_IN_FLIGHT)
       await sections[sections.length - MAX_DEFLATES_IN_FLIGHT].stored;
     sections.push({
