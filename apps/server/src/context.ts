@@ -15,10 +15,10 @@ import { QueryGate } from './query-gate.js';
 import { IngestionRateLimiter } from './rate-limit.js';
 import { type TenantLimits, tenantLimitsResolver } from './tenant-limits.js';
 
-/** What route handlers share: configuration, storage, metrics and per-request helpers. */
 /** Uploads queued on one decoder thread at a time (see ComputePool's perWorker): decoding one takes ~1 ms. */
 const DECODES_PER_WORKER = 8;
 
+/** What route handlers share: configuration, storage, metrics and per-request helpers. */
 export class ServerContext {
   state: 'starting' | 'ready' | 'stopping' = 'starting';
   /** A tenant's ingestion, series and query limits (tenant_limits overrides, else the options). */
