@@ -235,6 +235,8 @@ describe('web UI with API keys (--auth-enabled)', () => {
     const page = await openPage(context, `${server.url}/?from=now-1h&until=now`);
     await signIn(page, keys.revokable);
     await waitForGraph(page);
+    // The view writes its whole state into the address bar once loaded (after the frame that shows it).
+    await expect.poll(() => new URL(page.url()).searchParams.get('query')).not.toBeNull();
     const url = page.url();
     await page.evaluate('window.__sameDocument = true');
 
@@ -255,7 +257,7 @@ describe('web UI with API keys (--auth-enabled)', () => {
     await page.waitForSelector('#signin', { state: 'hidden' });
     await waitForGraph(page);
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
-    expect(page.url()).toBe(url);
+    await expect.poll(() => page.url()).toBe(url);
     expect(await storage(page, 'sessionStorage')).toEqual({ key: keys.read, tenant: null });
     expect(pageErrors(page)).toEqual([]);
     await context.close();

@@ -148,6 +148,8 @@ interface Row {
 }
 
 async function tableRows(page: Page): Promise<Row[]> {
+  // A zoom or search refills the table after the frame that shows the graph: the panes are aria-busy until then.
+  await page.waitForSelector('#panes:not([aria-busy])');
   return page.locator('.tt-body .tt-row:visible').evaluateAll((rows) =>
     rows.map((r) => ({
       name: r.querySelector('.fn')?.textContent ?? '',
@@ -265,7 +267,9 @@ describe('web UI on data from the real Go SDK', () => {
       });
       const id = await page.locator('#profile-type').inputValue();
       expect(id.split(':')[1]).toBe(sampleType);
-      expect(new URL(page.url()).searchParams.get('query')).toBe(`${id}{service_name="${APP}"}`);
+      await expect
+        .poll(() => new URL(page.url()).searchParams.get('query'))
+        .toBe(`${id}{service_name="${APP}"}`);
       const api = await fromApi(id, `{service_name="${APP}"}`);
       expectShown(await rootTotal(page), api.total, `${label} root total`);
       expectTableMatches(await tableRows(page), api.fns, 8);

@@ -61,3 +61,11 @@ export function canvasPng(canvas: HTMLCanvasElement): Promise<Blob> {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the canvas is empty'))), 'image/png'),
   );
 }
+
+/**
+ * Runs `fn` in a task of its own after the next frame is painted: work the user sees a frame later (a table beside
+ * the graph they clicked) or not at all (the address bar) then leaves that frame's 16 ms to what they clicked.
+ */
+export function afterNextPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn));
+}

@@ -65,7 +65,7 @@ import * as api from './api.js';
 import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
 import { BASELINE_COLOR, COMPARISON_COLOR, ComparisonView } from './compare-view.js';
 import { DiffTableView } from './diff-table.js';
-import { canvasPng, copyText, download, type ExportItem, h, option } from './dom.js';
+import { afterNextPaint, canvasPng, copyText, download, type ExportItem, h, option } from './dom.js';
 import { TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
@@ -131,12 +131,30 @@ let detail: { ctl: AbortController; key: string; of: Loaded } | undefined;
 /** For the benchmark: when the last flame graph response arrived, and how long until it was painted. */
 const timings = { requestedAt: 0, fetchedAt: 0, firstPaintMs: 0, requestToPaintMs: 0 };
 
+/** A history write waiting for the next frame to be painted, and whether it makes a new entry (see writeUrl). */
+let urlDue: { push: boolean } | undefined;
+
+/**
+ * Puts the state in the address bar after the next frame is painted: history.pushState costs ~0.5 ms and, in
+ * bursts, much more (Chromium throttles history updates), none of which the user sees, so a zoom's frame does not
+ * wait for it. Writes meanwhile make one, a new history entry if any of them asked for one.
+ */
 function writeUrl(push: boolean): void {
   renderNav();
-  const url = `${pagePath(state.page)}?${toSearchParams(state)}`;
-  if (url === `${location.pathname}${location.search}`) return;
-  if (push) history.pushState(null, '', url);
-  else history.replaceState(null, '', url);
+  if (urlDue) {
+    urlDue.push ||= push;
+    return;
+  }
+  const due = { push };
+  urlDue = due;
+  afterNextPaint(() => {
+    if (urlDue !== due) return;
+    urlDue = undefined;
+    const url = `${pagePath(state.page)}?${toSearchParams(state)}`;
+    if (url === `${location.pathname}${location.search}`) return;
+    if (due.push) history.pushState(null, '', url);
+    else history.replaceState(null, '', url);
+  });
 }
 
 /** The state of another page: entering a comparison from the single view puts the previous period as baseline. */
@@ -834,6 +852,8 @@ async function load(): Promise<void> {
     showMessage('none');
     flame.setData(loaded.tree, loaded.colors);
     applyTreeState();
+    // A new profile shows its graph and table in the same frame.
+    renderTable();
     void loadSandwich();
     void loadExplore();
   } catch (err) {
@@ -988,6 +1008,7 @@ function showAdhoc(): void {
   if (state.bottomUp) rebuildTree();
   else paintFlame();
   applyTreeState();
+  renderTable();
 }
 
 function colorBlind(): boolean {
@@ -1248,7 +1269,7 @@ function applySearch(): void {
     searchInfo.textContent = `${formatPercent(matched, whole)} of ${zoom === 0 ? 'total' : 'the zoomed frame'} matched · ${formatValue(matched, loaded.sampleUnit)}`;
   }
   flame.setSearch(nameMatches);
-  renderTable();
+  renderTableAfterPaint();
 }
 
 /** The whole profile's rows, sorted, for one tree and order: zooming back out to it is the most common step. */
@@ -1264,7 +1285,26 @@ function sortedRows(tree: FlameTree, zoom: number): FunctionRow[] {
   return rows;
 }
 
+let tableDue = false;
+
+/**
+ * A zoom or a search repaints the graph at once and refills the table after the frame that shows it: together they
+ * took more than a frame's 16 ms at 100k nodes, each alone fits, and the graph, where the user clicked, comes first.
+ * Calls made meanwhile refill it once; a renderTable() before then makes the refill unnecessary. The panes are
+ * aria-busy until it ran.
+ */
+function renderTableAfterPaint(): void {
+  if (tableDue) return;
+  tableDue = true;
+  panes.setAttribute('aria-busy', 'true');
+  afterNextPaint(() => {
+    if (tableDue) renderTable();
+  });
+}
+
 function renderTable(): void {
+  tableDue = false;
+  panes.removeAttribute('aria-busy');
   if (!loaded) return;
   if (adhocDiff) {
     renderAdhocDiffTable(adhocDiff.table, loaded.sampleUnit);
@@ -1305,13 +1345,22 @@ function renderAdhocDiffTable(t: DiffTableData, unit: string): void {
   });
 }
 
+/**
+ * The zoom path. Its line stays while a profile is shown, zoomed or not: a zoom must not move the graph (the frame
+ * under the pointer would change) nor make the browser lay out the whole page again.
+ */
 function renderBreadcrumb(zoom: number): void {
-  if (!loaded || zoom === 0) {
+  if (!loaded) {
     breadcrumb.replaceChildren();
-    breadcrumb.hidden = true;
     return;
   }
-  breadcrumb.hidden = false;
+  if (zoom === 0) {
+    breadcrumb.replaceChildren(
+      h('span', { class: 'crumb-label' }, 'Whole profile'),
+      h('span', { class: 'crumb-hint' }, 'click a frame to zoom in, Esc to go back'),
+    );
+    return;
+  }
   const path = pathOf(loaded.tree, zoom);
   const parts: Node[] = [h('button', { class: 'crumb', onclick: () => focusPath([]) }, 'total')];
   path.forEach((name, i) => {
@@ -1324,7 +1373,10 @@ function renderBreadcrumb(zoom: number): void {
       ),
     );
   });
-  breadcrumb.replaceChildren(h('span', { class: 'crumb-label' }, 'Zoomed into'), ...parts);
+  breadcrumb.replaceChildren(
+    h('span', { class: 'crumb-label' }, 'Zoomed into'),
+    h('span', { class: 'crumb-path' }, h('span', { class: 'crumb-items' }, ...parts)),
+  );
 }
 
 function shortName(name: string): string {
@@ -1792,6 +1844,7 @@ function resetZoom(): void {
 }
 
 window.addEventListener('popstate', () => {
+  urlDue = undefined;
   state = fromSearchParams(new URLSearchParams(location.search), location.pathname);
   void load();
 });

@@ -12,6 +12,11 @@ export class VirtualRows {
   // would force a synchronous layout in the middle of a zoom.
   private scrollTop = 0;
   private height = 0;
+  // The part of the body inside the window, in its own coordinates: a table reaching below the window fills only
+  // the rows one can see (28 instead of 36 at 1440×900, and a zoom refills them all). An IntersectionObserver
+  // reports it after layout, without forcing one.
+  private visibleTop = 0;
+  private visibleBottom = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly body: HTMLDivElement,
@@ -29,6 +34,17 @@ export class VirtualRows {
       this.height = entry.contentRect.height;
       this.render();
     }).observe(this.body);
+    new IntersectionObserver(
+      (entries) => {
+        const entry = entries[entries.length - 1];
+        const top = entry.boundingClientRect.top;
+        this.visibleTop = entry.isIntersecting ? entry.intersectionRect.top - top : 0;
+        this.visibleBottom = entry.isIntersecting ? entry.intersectionRect.bottom - top : 0;
+        this.render();
+      },
+      // Reported at every 1% of the body coming into view or leaving it, as the page scrolls.
+      { threshold: Array.from({ length: 101 }, (_, i) => i / 100) },
+    ).observe(this.body);
   }
 
   /** The pooled rows now in the DOM (some hidden), e.g. to update their hover state. */
@@ -55,8 +71,10 @@ export class VirtualRows {
 
   render(): void {
     // Four rows of margin on each side (none above the first row), so scrolling rarely shows an empty one.
-    const first = Math.max(0, Math.floor(this.scrollTop / this.rowHeight) - 4);
-    const last = Math.min(this.count, Math.ceil((this.scrollTop + this.height) / this.rowHeight) + 4);
+    const top = this.scrollTop + this.visibleTop;
+    const bottom = this.scrollTop + Math.min(this.height, this.visibleBottom);
+    const first = Math.max(0, Math.floor(top / this.rowHeight) - 4);
+    const last = Math.min(this.count, Math.ceil(bottom / this.rowHeight) + 4);
     while (this.pool.length < last - first) {
       const row = this.createRow();
       this.body.append(row);
