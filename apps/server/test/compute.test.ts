@@ -133,6 +133,9 @@ describe('decoding uploads on a worker', () => {
     ];
     const unpacked = unpackProfiles(structuredClone(packProfiles(profiles)));
     expect(unpacked).toEqual(profiles.map((p) => ({ ...p, payload: new Uint8Array(p.payload) })));
+    // The decoder's fields in the decoder's order: one object shape for both (see profileOf).
+    for (const [i, u] of unpacked.entries())
+      expect(Object.keys(u.profile)).toEqual(Object.keys(profiles[i].profile));
   });
 
   test('an upload refused on the worker keeps its status, reason and message', async () => {

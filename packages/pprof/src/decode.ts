@@ -2,7 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { PprofError } from './errors.js';
 import type { Profile } from './profile.js';
-import { MappingFlag } from './profile.js';
+import { MappingFlag, profileOf } from './profile.js';
 import { WireReader } from './reader.js';
 import {
   FunctionTag,
@@ -303,7 +303,7 @@ class ProfileDecoder {
     const labelStr = copied(late.take(Uint32Array, labels.count), labels.str);
     const labelNumUnit = copied(late.take(Uint32Array, labels.count), labels.numUnit);
     const scalars = this.scalars;
-    return {
+    return profileOf({
       strings: this.strings,
       sampleTypes: c.sampleTypes,
       sampleCount: this.samples.count,
@@ -346,7 +346,7 @@ class ProfileDecoder {
       period: scalars.period,
       comments: scalars.comments,
       defaultSampleType: scalars.defaultSampleType,
-    };
+    });
   }
 
   /** Every column whose length the first pass determined, zeroed, in one buffer. */

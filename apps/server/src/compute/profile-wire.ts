@@ -1,5 +1,5 @@
 import type { IngestedProfile } from '@emberscope/ingest';
-import type { Profile } from '@emberscope/pprof';
+import { type Profile, profileOf } from '@emberscope/pprof';
 
 /*
  * Decoded uploads crossing from a decoder thread to the event loop. Structured cloning is slow for
@@ -114,7 +114,11 @@ export function unpackProfiles(packed: PackedProfiles): WalFramedProfile[] {
       textAt += lengths[i];
     }
     profile.strings = strings;
-    const unpacked: WalFramedProfile = { ...rest, profile: profile as unknown as Profile, payload };
+    const unpacked: WalFramedProfile = {
+      ...rest,
+      profile: profileOf(profile as unknown as Profile),
+      payload,
+    };
     if (walRecord) unpacked.walRecord = walRecord;
     if (stringHashes) unpacked.stringHashes = stringHashes;
     return unpacked;
