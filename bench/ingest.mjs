@@ -7,7 +7,9 @@
 // own CPU time (process_cpu_seconds_total from its /metrics), not by wall time.
 //
 //   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--runs 3] [--concurrency 8] [--services 20]
-// Writes bench/results/ingest-<date>.md.
+//     [--floor http|decode|store] [--out FILE]
+// Writes bench/results/ingest-<date>.md (or --out). --floor measures bench/ingest-floor-server.mjs instead: the
+// same load against a bare HTTP server, or one that only decodes, to read the figures against.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,6 +30,10 @@ const { values: args } = parseArgs({
     'node-arg': { type: 'string', multiple: true, default: [] },
     // Pin the server to core 0 and this load generator to core 1 (Linux taskset), so they do not share a core.
     pin: { type: 'boolean', default: false },
+    // Instead of emberscope, a floor: bench/ingest-floor-server.mjs in mode http, decode or store (see there).
+    floor: { type: 'string' },
+    // Where to write the report (default bench/results/ingest-<date>.md).
+    out: { type: 'string' },
   },
 });
 const seconds = Number(args.seconds);
@@ -120,15 +126,19 @@ async function runOnce() {
     [
       ...(args.pin ? ['-c', '0', process.execPath] : []),
       ...args['node-arg'],
-      'apps/cli/bin/emberscope.js',
-      'server',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'warn',
-      ...extraServerArgs,
+      ...(args.floor
+        ? ['bench/ingest-floor-server.mjs', args.floor, String(port)]
+        : [
+            'apps/cli/bin/emberscope.js',
+            'server',
+            '--listen',
+            `127.0.0.1:${port}`,
+            '--data-dir',
+            dataDir,
+            '--log-level',
+            'warn',
+            ...extraServerArgs,
+          ]),
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -215,7 +225,7 @@ const summary = {
       .map((k) => [k, median(k)]),
   ),
 };
-const report = `# End-to-end ingest: Go CPU and heap profiles over HTTP (multipart /ingest, as the Go SDK sends them)
+const report = `# End-to-end ingest: Go CPU and heap profiles over HTTP (multipart /ingest, as the Go SDK sends them)${args.floor ? `, floor server (${args.floor})` : ''}
 
 ${Object.entries(machine)
   .map(([k, v]) => `- ${k}: ${v}`)
@@ -227,6 +237,6 @@ ${Object.entries(machine)
 ${formatTable([...results, summary])}
 `;
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/ingest-${machine.date.slice(0, 10)}.md`, import.meta.url);
+const file = args.out ?? new URL(`./results/ingest-${machine.date.slice(0, 10)}.md`, import.meta.url);
 writeFileSync(file, report);
 console.log(report);
