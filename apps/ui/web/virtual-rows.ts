@@ -38,8 +38,11 @@ export class VirtualRows {
       (entries) => {
         const entry = entries[entries.length - 1];
         const top = entry.boundingClientRect.top;
+        // Out of view (or hidden) it fills as if all of it were seen: what comes into view is then filled already.
         this.visibleTop = entry.isIntersecting ? entry.intersectionRect.top - top : 0;
-        this.visibleBottom = entry.isIntersecting ? entry.intersectionRect.bottom - top : 0;
+        this.visibleBottom = entry.isIntersecting
+          ? entry.intersectionRect.bottom - top
+          : Number.POSITIVE_INFINITY;
         this.render();
       },
       // Reported at every 1% of the body coming into view or leaving it, as the page scrolls.
