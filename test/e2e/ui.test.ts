@@ -289,8 +289,11 @@ describe('web UI, single view', () => {
       "/main\\.main/.test(document.querySelector('.sandwich-title')?.textContent ?? '')",
     );
     await shot(page, '09-sandwich');
+    // The breadcrumb is the main graph's path: not shown while the sandwich view replaces that graph.
+    expect(await page.locator('#breadcrumb').isVisible()).toBe(false);
     await page.click('#sandwich-close');
     await expect.poll(() => param(page, 'sandwich')).toBeNull();
+    expect(await page.locator('#breadcrumb').textContent()).toMatch(/^Whole profile/);
 
     // Bottom-up: leaves (self time) become the roots.
     await page.check('#bottom-up');

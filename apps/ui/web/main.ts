@@ -1350,14 +1350,15 @@ function renderAdhocDiffTable(t: DiffTableData, unit: string): void {
  * under the pointer would change) nor make the browser lay out the whole page again.
  */
 function renderBreadcrumb(zoom: number): void {
-  if (!loaded) {
+  // The sandwich view replaces the graph this is the path of.
+  if (!loaded || state.sandwich) {
     breadcrumb.replaceChildren();
     return;
   }
   if (zoom === 0) {
     breadcrumb.replaceChildren(
       h('span', { class: 'crumb-label' }, 'Whole profile'),
-      h('span', { class: 'crumb-hint' }, 'click a frame to zoom in, Esc to go back'),
+      h('span', { class: 'crumb-hint' }, '· click a frame to zoom in, Esc to go back'),
     );
     return;
   }
