@@ -1,24 +1,20 @@
-// What ingest costs before storage: a bare node:http server for `bench/ingest.mjs --floor MODE`, answering the same
-// multipart /ingest uploads with nothing behind them, so that the end-to-end figures can be read against a floor.
+// What each part of ingest costs: a bare node:http server for `bench/ingest.mjs --floor MODE`, answering the same
+// multipart /ingest uploads with less and less behind them, so that the end-to-end figures can be read against floors.
 //   MODE=http    reads each body and answers 200: Node's HTTP server and the loopback TCP on this machine;
 //   MODE=decode  also decodes it as `emberscope server` does (ingestLegacy: multipart, gunzip, pprof decode,
 //                validation, series planning), inline on the event loop, and drops the result;
-//   MODE=store   also appends it to an EmbeddedStorage in a temporary directory (WAL with fdatasync, head),
+//   MODE=store   also appends it to an EmbeddedStorage in DATA_DIR (WAL with fdatasync, head),
 //                as `emberscope server --ingest-workers 0` does, without its HTTP framework, limits and metrics.
 // It serves /ready and /metrics (process CPU seconds and resident memory, under emberscope's metric names).
 //
-//   node bench/ingest-floor-server.mjs MODE PORT
-import { mkdtempSync, rmSync } from 'node:fs';
+//   node bench/ingest-floor-server.mjs MODE PORT DATA_DIR
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ingestLegacy } from '@emberscope/ingest';
 import { openEmbeddedStorage } from '@emberscope/storage';
 
-const [mode, port] = process.argv.slice(2);
+const [mode, port, dataDir] = process.argv.slice(2);
 if (!['http', 'decode', 'store'].includes(mode))
   throw new Error(`unknown floor mode ${mode}: http, decode or store`);
-const dataDir = mkdtempSync(join(tmpdir(), 'emberscope-floor-'));
 const storage = mode === 'store' ? await openEmbeddedStorage({ dataDir }) : undefined;
 
 const limits = {
@@ -63,7 +59,6 @@ server.listen(Number(port), '127.0.0.1');
 process.on('SIGTERM', () =>
   server.close(async () => {
     await storage?.close();
-    rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   }),
 );

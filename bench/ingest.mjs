@@ -9,7 +9,7 @@
 //   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--runs 3] [--concurrency 8] [--services 20]
 //     [--floor http|decode|store] [--out FILE]
 // Writes bench/results/ingest-<date>.md (or --out). --floor measures bench/ingest-floor-server.mjs instead: the
-// same load against a bare HTTP server, or one that only decodes, to read the figures against.
+// same load against a bare HTTP server that only reads the uploads, or also decodes them, or also stores them.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -127,7 +127,7 @@ async function runOnce() {
       ...(args.pin ? ['-c', '0', process.execPath] : []),
       ...args['node-arg'],
       ...(args.floor
-        ? ['bench/ingest-floor-server.mjs', args.floor, String(port)]
+        ? ['bench/ingest-floor-server.mjs', args.floor, String(port), dataDir]
         : [
             'apps/cli/bin/emberscope.js',
             'server',
