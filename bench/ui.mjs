@@ -271,6 +271,12 @@ try {
         const visible = [];
         // A click arrives as a task of its own between frames (not inside a frame's callbacks).
         const task = () => new Promise((r) => setTimeout(r, 0));
+        // Until the work a step defers (the table's refill, over up to two frames) is painted, as between real clicks.
+        const panes = document.getElementById('panes');
+        const settled = async () => {
+          while (panes.hasAttribute('aria-busy')) await frame();
+          await frame();
+        };
         for (let k = 0; k < ZOOMS; k++) {
           const node = candidates[(k * 7919) % candidates.length];
           await task();
@@ -287,11 +293,10 @@ try {
           zoomPaint.push(flame.lastPaintMs);
           zoomLayout.push(flame.lastLayoutMs);
           visible.push(flame.layout.count);
+          await settled();
           await task();
           es.zoomBack();
-          // Two frames, so zooming back (and any work it defers) is done before the next click, as between real clicks.
-          await frame();
-          await frame();
+          await settled();
         }
         return {
           zoomPaint,

@@ -64,12 +64,20 @@ export class TopTable {
     this.body.addEventListener('pointerleave', () => this.hover(-1));
   }
 
-  setModel(model: TableModel): void {
+  /**
+   * With `split`, only the upper half of the rows in view is refilled until `fillRest` (see VirtualRows); returns
+   * whether rows were left for it.
+   */
+  setModel(model: TableModel, split = false): boolean {
     const prev = this.model;
     this.model = model;
     // Rebuilding the header on every zoom would style and lay it out again for nothing.
     if (!prev || prev.sort !== model.sort || prev.desc !== model.desc) this.renderHeader(model);
-    this.rows.setCount(model.rows.length);
+    return this.rows.setCount(model.rows.length, split);
+  }
+
+  fillRest(): void {
+    this.rows.fillRest();
   }
 
   private hover(name: number): void {

@@ -17,6 +17,8 @@ export class VirtualRows {
   // reports it after layout, without forcing one.
   private visibleTop = 0;
   private visibleBottom = Number.POSITIVE_INFINITY;
+  /** Rows in view that still show what they showed before the last `setCount(count, true)`. */
+  private stale = false;
 
   constructor(
     private readonly body: HTMLDivElement,
@@ -55,13 +57,23 @@ export class VirtualRows {
     return this.pool;
   }
 
-  /** Sets the number of rows and repaints the ones in view. */
-  setCount(count: number): void {
+  /**
+   * Sets the number of rows and refills the ones in view, or with `split` only the upper half of them: the rest keep
+   * what they showed until `fillRest` (or a scroll or resize) fills them, so that a refill can take two frames.
+   * Returns whether rows were left for `fillRest`.
+   */
+  setCount(count: number, split = false): boolean {
     this.count = count;
     this.spacer.style.height = `${count * this.rowHeight}px`;
     // The browser clamps the scroll offset to the new height (its scroll event comes later).
     this.scrollTop = Math.max(0, Math.min(this.scrollTop, count * this.rowHeight - this.height));
-    this.render();
+    this.render(split);
+    return this.stale;
+  }
+
+  /** Fills the rows that the last `setCount` left showing their old content. */
+  fillRest(): void {
+    if (this.stale) this.render();
   }
 
   private schedule(): void {
@@ -72,12 +84,19 @@ export class VirtualRows {
       });
   }
 
-  render(): void {
+  /** The indexes of the first row in view and past the last one. */
+  private range(): [number, number] {
     // Four rows of margin on each side (none above the first row), so scrolling rarely shows an empty one.
     const top = this.scrollTop + this.visibleTop;
     const bottom = this.scrollTop + Math.min(this.height, this.visibleBottom);
     const first = Math.max(0, Math.floor(top / this.rowHeight) - 4);
-    const last = Math.min(this.count, Math.ceil(bottom / this.rowHeight) + 4);
+    return [first, Math.min(this.count, Math.ceil(bottom / this.rowHeight) + 4)];
+  }
+
+  private render(split = false): void {
+    const [first, last] = this.range();
+    const rowsNow = split ? Math.ceil((last - first) / 2) : last - first;
+    this.stale = rowsNow < last - first;
     while (this.pool.length < last - first) {
       const row = this.createRow();
       this.body.append(row);
@@ -90,6 +109,8 @@ export class VirtualRows {
         row.style.display = 'none';
         continue;
       }
+      // Rows past the ones to fill now (only ever in view) keep their content and place for a frame.
+      if (k >= rowsNow) continue;
       row.style.display = '';
       row.style.transform = `translateY(${index * this.rowHeight}px)`;
       this.fillRow(row, index);
