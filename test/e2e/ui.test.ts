@@ -700,6 +700,41 @@ describe('web UI, single view', () => {
     await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
     expect(await page.locator('.explore-table tbody tr').first().textContent()).toMatch(/(eu|us).*s.*%/);
     await shot(page, '14-tag-explorer');
+    const euRow = page.locator('.explore-table tr[data-value="eu"]');
+    // The baselines offered: prior periods, then the label's other values.
+    expect(await euRow.locator('select option').allTextContents()).toEqual([
+      'vs us',
+      'vs 1 h prior',
+      'vs 24 h prior',
+      'vs 7 d prior',
+    ]);
+
+    // Diff eu against us over the same range: us is the baseline (left), eu the comparison.
+    expect(await page.locator('#breadcrumb').textContent()).toBe(''); // no graph to have a path in
+    await euRow.locator('button.explore-diff').click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/diff');
+    expect(param(page, 'query')).toContain('region="eu"');
+    expect(param(page, 'leftQuery')).toContain('region="us"');
+    expect([param(page, 'leftFrom'), param(page, 'leftUntil')]).toEqual(['now-1h', 'now']);
+    expect(param(page, 'explore')).toBeNull();
+    await waitForDiff(page);
+
+    // Compare eu with the hour before, side by side: same query, the range an hour earlier.
+    await page.goBack();
+    await expect.poll(() => param(page, 'explore')).toBe('region');
+    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
+    await euRow.locator('select').selectOption('preset:1h');
+    await euRow.locator('button.explore-comparison').click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/comparison');
+    expect(param(page, 'query')).toContain('region="eu"');
+    expect(param(page, 'leftQuery')).toBeNull(); // the same query on both sides
+    expect([param(page, 'leftFrom'), param(page, 'leftUntil')]).toEqual(['now-2h', 'now-1h']);
+    await waitForComparison(page);
+
+    // A value's own flame graph.
+    await page.goBack();
+    await expect.poll(() => param(page, 'explore')).toBe('region');
+    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
     await page.locator('.explore-table button.link', { hasText: 'eu' }).click();
     await expect.poll(() => param(page, 'query')).toContain('region="eu"');
     await expect.poll(() => param(page, 'explore')).toBeNull();

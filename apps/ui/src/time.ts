@@ -47,6 +47,16 @@ export function stepSeconds(fromMs: number, untilMs: number, maxPoints = 240): n
   return nice.find((n) => n >= want) ?? Math.ceil(want / 86400) * 86400;
 }
 
+/**
+ * A time axis label for `ms` on an axis spanning `spanMs`: hours and minutes; with the date (MM-DD) beyond two days;
+ * with seconds below ten minutes, where hours and minutes alone repeat from one label to the next.
+ */
+export function axisTimeLabel(ms: number, spanMs: number, utc: boolean): string {
+  const label = formatTimestamp(ms, utc).slice(spanMs > 2 * 86400e3 ? 5 : 11, 16);
+  const seconds = utc ? new Date(ms).getUTCSeconds() : new Date(ms).getSeconds();
+  return spanMs < 10 * 60e3 ? `${label}:${String(seconds).padStart(2, '0')}` : label;
+}
+
 export function formatTimestamp(ms: number, utc: boolean): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -5,7 +5,7 @@ import { decodeFlamebearer } from '../src/flamebearer.js';
 import { compileSearch, exactSearch, matchedTicks, matchNames } from '../src/search.js';
 import { parseSelector, printSelector, splitQuery, withService } from '../src/selector.js';
 import { functionTable, sortRows } from '../src/table-data.js';
-import { resolveTime, stepSeconds } from '../src/time.js';
+import { axisTimeLabel, resolveTime, stepSeconds } from '../src/time.js';
 import {
   DEFAULT_STATE,
   fromSearchParams,
@@ -235,5 +235,16 @@ describe('colours and time', () => {
     expect(resolveTime('garbage', now)).toBeNaN();
     expect(stepSeconds(0, 3600e3)).toBe(15);
     expect(stepSeconds(0, 30 * 86400e3)).toBe(10800);
+  });
+
+  it('labels time axes by their span', () => {
+    const t = Date.UTC(2026, 10, 27, 7, 45, 9); // 2026-11-27 07:45:09 UTC
+    expect(axisTimeLabel(t, 3600e3, true)).toBe('07:45');
+    expect(axisTimeLabel(t, 5 * 60e3, true)).toBe('07:45:09');
+    expect(axisTimeLabel(t, 7 * 86400e3, true)).toBe('11-27 07:45');
+    const local = new Date(t);
+    expect(axisTimeLabel(t, 3600e3, false)).toBe(
+      `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`,
+    );
   });
 });

@@ -1,8 +1,11 @@
 /**
  * The tag explorer panel: pick a label, see one line per value (top 10 and "other") and a table of each value's
- * total, average and deviation; a value opens its flame graph, or a diff against the day before.
+ * total, average and deviation; a value opens its flame graph, or a comparison or diff of it against a prior
+ * period or another value.
  */
+import { BASELINE_PRESETS, type BaselinePreset } from '../src/compare.js';
 import { type ExploreResult, OTHER_VALUE } from '../src/explore.js';
+import { axisTimeLabel } from '../src/time.js';
 import { h, option } from './dom.js';
 
 export const SERIES_COLORS = [
@@ -19,12 +22,19 @@ export const SERIES_COLORS = [
   '#a0a0a8',
 ];
 
+/** What a value is set against in a comparison or diff: the same range earlier, or another value of the label. */
+export type ExploreBaseline = { preset: BaselinePreset } | { value: string };
+
 export interface ExploreEvents {
   onLabel(label: string): void;
   onOpen(value: string): void;
-  onDiff(value: string): void;
+  /** Opens the comparison or diff view with `value` as the comparison (right) and `baseline` on the left. */
+  onCompare(value: string, baseline: ExploreBaseline, view: 'comparison' | 'diff'): void;
   onClose(): void;
 }
+
+/** The prior periods offered against a value (the previous period is the range's own length before it). */
+const PRESETS = BASELINE_PRESETS.filter((p) => p.id !== 'previous');
 
 export class TagExplorer {
   readonly element: HTMLDivElement;
@@ -33,6 +43,8 @@ export class TagExplorer {
   private readonly tableBody = h('tbody', {});
   private result: ExploreResult | undefined;
   private format: (v: number) => string = String;
+  /** Time labels in UTC rather than local time. */
+  utc = false;
 
   constructor(private readonly events: ExploreEvents) {
     this.labelSelect.addEventListener('change', () => events.onLabel(this.labelSelect.value));
@@ -83,13 +95,15 @@ export class TagExplorer {
     this.result = result;
     this.format = format;
     const whole = result ? result.rows.reduce((a, r) => a + r.total, 0) : 0;
+    const rows = result?.rows ?? [];
+    // The last row of more than ten is every other value summed: it has no query of its own.
+    const isRest = (i: number) => rows[i].value === OTHER_VALUE && i === rows.length - 1 && rows.length > 10;
+    const values = rows.filter((_, i) => !isRest(i)).map((r) => r.value);
     this.tableBody.replaceChildren(
-      ...(result?.rows ?? []).map((r, i) => {
+      ...rows.map((r, i) => {
         const open = h('button', { class: 'link', title: `Flame graph of ${r.value}` }, r.value || '(none)');
         open.addEventListener('click', () => this.events.onOpen(r.value));
-        const diff = h('button', { title: 'Diff this value against the day before' }, 'Diff vs 1 day before');
-        diff.addEventListener('click', () => this.events.onDiff(r.value));
-        const other = r.value === OTHER_VALUE && i === result!.rows.length - 1 && result!.rows.length > 10;
+        const other = isRest(i);
         return h(
           'tr',
           { 'data-value': r.value },
@@ -103,16 +117,45 @@ export class TagExplorer {
           h('td', {}, `${whole > 0 ? ((100 * r.total) / whole).toFixed(1) : '0'}%`),
           h('td', {}, format(r.average)),
           h('td', {}, format(r.stddev)),
-          h('td', {}, other ? '' : diff),
+          h('td', { class: 'explore-actions' }, other ? '' : this.actions(r.value, values)),
         );
       }),
     );
     this.paint();
   }
 
+  /** A value's shortcuts: against what (a prior period or another value), then side by side or as a diff. */
+  private actions(value: string, values: readonly string[]): HTMLElement {
+    const against = h(
+      'select',
+      { class: 'explore-against', 'aria-label': `Baseline for ${value || '(none)'}` },
+      // Another value first (the biggest): setting values against each other is what breaking a profile down is for.
+      ...values.filter((v) => v !== value).map((v) => option(`value:${v}`, `vs ${v || '(none)'}`)),
+      ...PRESETS.map((p) => option(`preset:${p.id}`, `vs ${p.label}`)),
+    );
+    const baseline = (): ExploreBaseline => {
+      const [kind, ...rest] = against.value.split(':');
+      const arg = rest.join(':');
+      return kind === 'preset' ? { preset: arg as BaselinePreset } : { value: arg };
+    };
+    const button = (view: 'comparison' | 'diff', label: string, title: string) =>
+      h(
+        'button',
+        { class: `explore-${view}`, title, onclick: () => this.events.onCompare(value, baseline(), view) },
+        label,
+      );
+    return h(
+      'span',
+      {},
+      against,
+      button('comparison', 'Compare', 'Both flame graphs side by side'),
+      button('diff', 'Diff', 'One diff flame graph: what grew and what shrank'),
+    );
+  }
+
   paint(): void {
     const width = Math.max(1, this.element.clientWidth - 24);
-    const height = 160;
+    const height = 176;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(width * dpr);
     this.canvas.height = Math.round(height * dpr);
@@ -124,7 +167,7 @@ export class TagExplorer {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const left = 64;
     const plotW = width - left - 8;
-    const plotH = height - 24;
+    const plotH = height - 40;
     let max = 0;
     for (const row of r.rows) for (const v of row.points) if (v > max) max = v;
     const t0 = r.timestampsMs[0];
@@ -136,6 +179,13 @@ export class TagExplorer {
     ctx.textAlign = 'right';
     ctx.fillText(this.format(max), left - 6, 14);
     ctx.fillText('0', left - 6, 8 + plotH);
+    // Time labels: start, quarters, end.
+    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+      const t = t0 + f * (t1 - t0);
+      ctx.textAlign = f === 0 ? 'left' : f === 1 ? 'right' : 'center';
+      ctx.fillText(axisTimeLabel(t, t1 - t0, this.utc), x(t), height - 4);
+      if (t1 === t0) break;
+    }
     ctx.lineWidth = 1.5;
     r.rows.forEach((row, i) => {
       ctx.strokeStyle = SERIES_COLORS[i % SERIES_COLORS.length];

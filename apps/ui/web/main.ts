@@ -66,7 +66,7 @@ import { authBadge, forbiddenPanel, initAuth } from './auth-ui.js';
 import { BASELINE_COLOR, COMPARISON_COLOR, ComparisonView } from './compare-view.js';
 import { DiffTableView } from './diff-table.js';
 import { afterNextPaint, canvasPng, copyText, download, type ExportItem, h, option } from './dom.js';
-import { TagExplorer } from './explore.js';
+import { type ExploreBaseline, TagExplorer } from './explore.js';
 import { FlameGraphView, type FlameStyle } from './flamegraph.js';
 import { onboardingPanel } from './onboarding.js';
 import { toggleShortcuts } from './shortcuts.js';
@@ -391,8 +391,8 @@ const timeline = new Timeline({
 
 const explorer = new TagExplorer({
   onLabel: (label) => update({ explore: label }, true),
-  onOpen: (value) => openLabelValue(value, ''),
-  onDiff: (value) => openLabelValue(value, '24h'),
+  onOpen: (value) => openLabelValue(value),
+  onCompare: (value, baseline, view) => openLabelValue(value, { baseline, view }),
   onClose: () => update({ explore: '' }, true),
 });
 const exploreButton = h(
@@ -401,19 +401,35 @@ const exploreButton = h(
   'Tag explorer',
 );
 
-function openLabelValue(value: string, compare: '' | '24h'): void {
+/**
+ * The profile of one value of the explored label: in the single view, or as the comparison side of a comparison or
+ * diff whose baseline is the same range earlier or another value over the same range.
+ */
+function openLabelValue(
+  value: string,
+  compare?: { baseline: ExploreBaseline; view: 'comparison' | 'diff' },
+): void {
   const label = state.explore;
   const matchers = matchersOf().filter((m) => m.name !== label);
+  const queryOf = (v: string) =>
+    `${profileTypeOf()}${printSelector([...matchers, { name: label, op: '=', value: v }])}`;
+  const baseline = compare?.baseline;
   update(
     {
-      query: `${profileTypeOf()}${printSelector([...matchers, { name: label, op: '=', value: value === 'other' ? '' : value }])}`,
+      query: queryOf(value),
       explore: '',
       focus: [],
-      ...(compare
+      ...(compare && baseline
         ? {
-            page: 'diff' as const,
-            leftQuery: '',
-            ...leftOf(baselineFor({ from: state.from, until: state.until }, compare, Date.now())),
+            page: compare.view,
+            ...('preset' in baseline
+              ? {
+                  leftQuery: '',
+                  ...leftOf(
+                    baselineFor({ from: state.from, until: state.until }, baseline.preset, Date.now()),
+                  ),
+                }
+              : { leftQuery: queryOf(baseline.value), ...leftOf({ from: state.from, until: state.until }) }),
           }
         : {}),
     },
@@ -657,6 +673,7 @@ function renderControls(): void {
   bottomUpToggle.checked = state.bottomUp;
   utcToggle.checked = state.utc;
   timeline.utc = state.utc;
+  explorer.utc = state.utc;
   for (const b of viewButtons.children)
     (b as HTMLElement).classList.toggle('active', (b as HTMLElement).dataset.view === state.view);
   panes.dataset.view = state.view;
@@ -1370,8 +1387,8 @@ function renderAdhocDiffTable(t: DiffTableData, unit: string): void {
  * under the pointer would change) nor make the browser lay out the whole page again.
  */
 function renderBreadcrumb(zoom: number): void {
-  // The sandwich view replaces the graph this is the path of.
-  if (!loaded || state.sandwich) {
+  // The sandwich view and the tag explorer replace the graph this is the path of.
+  if (!loaded || state.sandwich || state.explore) {
     breadcrumb.replaceChildren();
     return;
   }
@@ -1781,6 +1798,7 @@ regexToggle.addEventListener('change', () => update({ regex: regexToggle.checked
 utcToggle.addEventListener('change', () => {
   update({ utc: utcToggle.checked }, false);
   timeline.utc = state.utc;
+  explorer.utc = state.utc;
   timeline.paint();
 });
 bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));

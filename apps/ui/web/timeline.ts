@@ -6,7 +6,7 @@
  * uPlot is not installed here.)
  */
 import { moveRange } from '../src/compare.js';
-import { formatTimestamp } from '../src/time.js';
+import { axisTimeLabel, formatTimestamp } from '../src/time.js';
 
 export interface TimelineEvents {
   /** A brushed (or clicked) range outside any selection. */
@@ -227,11 +227,8 @@ export class Timeline {
     const span = d.untilMs - d.fromMs;
     for (const f of [0, 0.25, 0.5, 0.75, 1]) {
       const t = d.fromMs + f * span;
-      let label = formatTimestamp(t, this.utc).slice(span > 2 * 86400e3 ? 5 : 11, 16);
-      // On ranges of a few minutes, hours and minutes alone repeat from one label to the next.
-      if (span < 10 * 60e3) label += `:${String(new Date(t).getSeconds()).padStart(2, '0')}`;
       ctx.textAlign = f === 0 ? 'left' : f === 1 ? 'right' : 'center';
-      ctx.fillText(label, this.xAt(t), HEIGHT - 5);
+      ctx.fillText(axisTimeLabel(t, span, this.utc), this.xAt(t), HEIGHT - 5);
     }
     this.paintSelections(ctx, plotH);
     const stepW = (d.stepMs / span) * this.plotWidth();
