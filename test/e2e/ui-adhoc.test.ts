@@ -187,6 +187,8 @@ describe('web UI, ad-hoc mode', () => {
       await page.waitForFunction(
         "/40% of baseline · 60% of comparison matched/.test(document.querySelector('#search-info')?.textContent ?? '')",
       );
+      // The table is refilled after the frame that shows the graph (aria-busy until then).
+      await page.waitForSelector('#panes:not([aria-busy])');
       expect(await page.locator('#adhoc-diff-table .dt-body .dt-row:visible').count()).toBe(1);
       expect((page as unknown as { errors: string[] }).errors).toEqual([]);
       await page.close();

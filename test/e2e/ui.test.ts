@@ -697,7 +697,8 @@ describe('web UI, single view', () => {
     await page.waitForFunction("document.querySelectorAll('#explore-label option').length >= 2");
     await page.selectOption('#explore-label', 'region');
     await expect.poll(() => param(page, 'explore')).toBe('region');
-    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
+    await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
+    expect(await page.locator('.explore-table tbody tr').count()).toBe(2);
     expect(await page.locator('.explore-table tbody tr').first().textContent()).toMatch(/(eu|us).*s.*%/);
     await shot(page, '14-tag-explorer');
     const euRow = page.locator('.explore-table tr[data-value="eu"]');
@@ -722,7 +723,7 @@ describe('web UI, single view', () => {
     // Compare eu with the hour before, side by side: same query, the range an hour earlier.
     await page.goBack();
     await expect.poll(() => param(page, 'explore')).toBe('region');
-    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
+    await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
     await euRow.locator('select').selectOption('preset:1h');
     await euRow.locator('button.explore-comparison').click();
     await expect.poll(() => new URL(page.url()).pathname).toBe('/comparison');
@@ -734,7 +735,7 @@ describe('web UI, single view', () => {
     // A value's own flame graph.
     await page.goBack();
     await expect.poll(() => param(page, 'explore')).toBe('region');
-    await page.waitForFunction("document.querySelectorAll('.explore-table tbody tr').length === 2");
+    await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
     await page.locator('.explore-table button.link', { hasText: 'eu' }).click();
     await expect.poll(() => param(page, 'query')).toContain('region="eu"');
     await expect.poll(() => param(page, 'explore')).toBeNull();

@@ -441,11 +441,17 @@ function leftOf(r: { from: string; until: string }): Pick<ViewState, 'leftFrom' 
   return { leftFrom: r.from, leftUntil: r.until };
 }
 
+/** Counts the tag explorer's loads: only the latest one shows its result and ends the panel's aria-busy. */
+let exploreLoads = 0;
+
 async function loadExplore(): Promise<void> {
   const label = state.explore;
+  const load = ++exploreLoads;
   explorer.element.hidden = label === '';
   panes.hidden = label !== '' || !messagePanel.hidden;
+  explorer.element.removeAttribute('aria-busy');
   if (!label || !state.query || !loaded) return;
+  explorer.element.setAttribute('aria-busy', 'true');
   const { fromMs, untilMs } = range();
   const selector = splitQuery(state.query).selector;
   const sampleUnit = loaded.sampleUnit;
@@ -461,15 +467,18 @@ async function loadExplore(): Promise<void> {
         label,
       ),
     ]);
-    if (state.explore !== label) return;
+    if (load !== exploreLoads) return;
     explorer.setLabels(
       labels.filter((l) => l !== 'service_name'),
       label,
     );
     explorer.setResult(exploreStats(series), (v) => formatValue(v, sampleUnit));
   } catch (err) {
+    if (load !== exploreLoads) return;
     explorer.setResult(undefined, String);
     statusLine.textContent = `Tag explorer failed: ${(err as Error).message}`;
+  } finally {
+    if (load === exploreLoads) explorer.element.removeAttribute('aria-busy');
   }
 }
 
@@ -1303,42 +1312,43 @@ function sortedRows(tree: FlameTree, zoom: number): FunctionRow[] {
 }
 
 let tableDue = false;
-/** Counts the table's refills, so that the second half of one is dropped once a newer refill started. */
+/** Counts the table's refills, so that the later parts of one are dropped once a newer refill started. */
 let tableFills = 0;
+/** Over how many frames a zoom's table refill is spread. */
+const TABLE_REFILL_FRAMES = 3;
 
 /**
  * A zoom or a search repaints the graph at once and refills the table after the frame that shows it: together they
- * took more than a frame's 16 ms at 100k nodes. The refill itself is spread over two frames, the upper half of the
- * rows first: each row costs the browser ~0.35 ms to style, lay out and paint, and the ~28 of a full window in one
- * frame still went over. Calls made meanwhile refill it once; a renderTable() before then makes the refill
- * unnecessary. The panes are aria-busy until every row is filled.
+ * took more than a frame's 16 ms at 100k nodes. The refill itself is spread over frames, the top rows first: each
+ * row costs the browser ~0.35 ms to style, lay out and paint, and the ~32 of a full window in one frame still went
+ * over. Calls made meanwhile refill it once; a renderTable() before then makes the refill unnecessary. The panes are
+ * aria-busy until every row is filled.
  */
 function renderTableAfterPaint(): void {
   if (tableDue) return;
   tableDue = true;
   panes.setAttribute('aria-busy', 'true');
   afterNextPaint(() => {
-    if (tableDue) renderTable(true);
+    if (tableDue) renderTable(TABLE_REFILL_FRAMES);
   });
 }
 
-function renderTable(split = false): void {
+function renderTable(frames = 1): void {
   tableDue = false;
   const fill = ++tableFills;
-  if (!fillTable(split)) {
-    panes.removeAttribute('aria-busy');
-    return;
-  }
-  afterNextPaint(() => {
-    if (fill !== tableFills) return;
-    table.fillRest();
-    // A refill asked for meanwhile is still to come.
-    if (!tableDue) panes.removeAttribute('aria-busy');
-  });
+  const next = () =>
+    afterNextPaint(() => {
+      if (fill !== tableFills) return;
+      if (table.fillStep()) next();
+      // A refill asked for meanwhile is still to come.
+      else if (!tableDue) panes.removeAttribute('aria-busy');
+    });
+  if (fillTable(frames)) next();
+  else panes.removeAttribute('aria-busy');
 }
 
-/** Fills the table (or the ad-hoc diff's) for the view; true when `split` left rows for `table.fillRest`. */
-function fillTable(split: boolean): boolean {
+/** Fills the table (or the ad-hoc diff's) for the view, over `frames`; true when rows were left for `table.fillStep`. */
+function fillTable(frames: number): boolean {
   if (!loaded) return false;
   if (adhocDiff) {
     renderAdhocDiffTable(adhocDiff.table, loaded.sampleUnit);
@@ -1362,7 +1372,7 @@ function fillTable(split: boolean): boolean {
       desc: state.sortDesc,
       selected: selectedName,
     },
-    split,
+    frames,
   );
 }
 

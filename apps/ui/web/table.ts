@@ -65,19 +65,20 @@ export class TopTable {
   }
 
   /**
-   * With `split`, only the upper half of the rows in view is refilled until `fillRest` (see VirtualRows); returns
-   * whether rows were left for it.
+   * With `steps` > 1, refills only the first of that many parts of the rows in view, the others with `fillStep`
+   * (see VirtualRows); returns whether rows were left for it.
    */
-  setModel(model: TableModel, split = false): boolean {
+  setModel(model: TableModel, steps = 1): boolean {
     const prev = this.model;
     this.model = model;
     // Rebuilding the header on every zoom would style and lay it out again for nothing.
     if (!prev || prev.sort !== model.sort || prev.desc !== model.desc) this.renderHeader(model);
-    return this.rows.setCount(model.rows.length, split);
+    return this.rows.setCount(model.rows.length, steps);
   }
 
-  fillRest(): void {
-    this.rows.fillRest();
+  /** Fills the next part of a refill spread by `setModel`; returns whether more are left. */
+  fillStep(): boolean {
+    return this.rows.fillStep();
   }
 
   private hover(name: number): void {

@@ -17,8 +17,10 @@ export class VirtualRows {
   // reports it after layout, without forcing one.
   private visibleTop = 0;
   private visibleBottom = Number.POSITIVE_INFINITY;
-  /** Rows in view that still show what they showed before the last `setCount(count, true)`. */
-  private stale = false;
+  /** Rows in view from this pool slot on still show what they showed before a split `setCount`; none when -1. */
+  private staleFrom = -1;
+  /** How many rows each step of a split refill fills. */
+  private rowsPerStep = 0;
 
   constructor(
     private readonly body: HTMLDivElement,
@@ -58,22 +60,25 @@ export class VirtualRows {
   }
 
   /**
-   * Sets the number of rows and refills the ones in view, or with `split` only the upper half of them: the rest keep
-   * what they showed until `fillRest` (or a scroll or resize) fills them, so that a refill can take two frames.
-   * Returns whether rows were left for `fillRest`.
+   * Sets the number of rows and refills the ones in view, or with `steps` > 1 only the first of that many parts of
+   * them: the rest keep what they showed until `fillStep` (or a scroll or resize) fills them, so that a refill can
+   * be spread over frames. Returns whether rows were left for `fillStep`.
    */
-  setCount(count: number, split = false): boolean {
+  setCount(count: number, steps = 1): boolean {
     this.count = count;
     this.spacer.style.height = `${count * this.rowHeight}px`;
     // The browser clamps the scroll offset to the new height (its scroll event comes later).
     this.scrollTop = Math.max(0, Math.min(this.scrollTop, count * this.rowHeight - this.height));
-    this.render(split);
-    return this.stale;
+    this.render(steps);
+    return this.staleFrom >= 0;
   }
 
-  /** Fills the rows that the last `setCount` left showing their old content. */
-  fillRest(): void {
-    if (this.stale) this.render();
+  /** Fills the next part of the rows a split `setCount` left showing their old content; returns whether more are left. */
+  fillStep(): boolean {
+    if (this.staleFrom < 0) return false;
+    const [first, last] = this.range();
+    this.fill(first, this.staleFrom, Math.min(last - first, this.staleFrom + this.rowsPerStep));
+    return this.staleFrom >= 0;
   }
 
   private schedule(): void {
@@ -93,27 +98,28 @@ export class VirtualRows {
     return [first, Math.min(this.count, Math.ceil(bottom / this.rowHeight) + 4)];
   }
 
-  private render(split = false): void {
+  private render(steps = 1): void {
     const [first, last] = this.range();
-    const rowsNow = split ? Math.ceil((last - first) / 2) : last - first;
-    this.stale = rowsNow < last - first;
-    while (this.pool.length < last - first) {
+    const rows = last - first;
+    while (this.pool.length < rows) {
       const row = this.createRow();
       this.body.append(row);
       this.pool.push(row);
     }
-    for (let k = 0; k < this.pool.length; k++) {
+    for (let k = rows; k < this.pool.length; k++) this.pool[k].style.display = 'none';
+    this.rowsPerStep = Math.ceil(rows / steps);
+    this.fill(first, 0, Math.min(rows, this.rowsPerStep));
+  }
+
+  /** Fills pool slots `from`..`to` with the rows from `first + from` on; later slots in view are left stale. */
+  private fill(first: number, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
       const row = this.pool[k];
       const index = first + k;
-      if (index >= last) {
-        row.style.display = 'none';
-        continue;
-      }
-      // Rows past the ones to fill now (only ever in view) keep their content and place for a frame.
-      if (k >= rowsNow) continue;
       row.style.display = '';
       row.style.transform = `translateY(${index * this.rowHeight}px)`;
       this.fillRow(row, index);
     }
+    this.staleFrom = to < this.range()[1] - first ? to : -1;
   }
 }
