@@ -11,10 +11,15 @@
  * - Node: `handler:/srv/app/views.js:10` / `./views.js:handler` → the file
  * - Rust/C++: `tokio::runtime::park` → `tokio`
  */
+const SOURCE_FILE_END = /\.(?:py|js|mjs|cjs|ts|rb|php)(?::|$)/;
+
 export function packageOf(name: string): string {
   const py = /\(([^()]+\.py)\)$/.exec(name);
   if (py) return py[1];
-  const file = /([^\s:()]+\.(?:py|js|mjs|cjs|ts|rb|php))(?::|$)/.exec(name);
+  // The cheap test first: the capturing pattern backtracks at every start position of a name it does not match.
+  const file = SOURCE_FILE_END.test(name)
+    ? /([^\s:()]+\.(?:py|js|mjs|cjs|ts|rb|php))(?::|$)/.exec(name)
+    : null;
   if (file) return file[1];
   if (name.includes('::')) return name.slice(0, name.indexOf('::'));
   const slash = name.lastIndexOf('/');
