@@ -4,8 +4,8 @@
 // with --label, appends a section so named to it instead (before/after runs of one session side by side); --dist
 // measures another build of the UI (e.g. the previous commit's, built with `vite build --outDir`).
 //
-// The built UI (apps/ui/dist) is served to the page by request interception, with the server APIs answered from
-// memory: a synthetic flamebearer of N nodes (random tree, 1–4 children per node, so it is deep like real
+// The built UI (apps/ui/dist) is served to the page by a stand-in server on a loopback port, with the server APIs
+// answered from memory: a synthetic flamebearer of N nodes (random tree, 1–4 children per node, so it is deep like real
 // profiles; 5,000 distinct function names in 60 packages). What is measured is the UI alone:
 // - first paint: navigation to the flame graph and table being painted (fetch + JSON.parse + decode + geometry +
 //   paint + table), as seen by the page;
@@ -16,6 +16,7 @@
 // - paint: the base repaint alone (geometry + bars + labels) at the root view.
 // Target (issue 4): a 100k-node profile paints in < 150 ms; hover/zoom frames < 16 ms.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -153,6 +154,51 @@ function zoomCpu(events, steps) {
   return { script: script / 1000 / steps, render: render / 1000 / steps, frames };
 }
 
+/**
+ * The built UI and the server APIs it calls, answered from memory, on a loopback port: the page fetches the profile
+ * over real HTTP, as from an emberscope server on the same machine. `body` is the flamebearer JSON to serve.
+ */
+async function standInServer() {
+  const state = { body: '', url: '', server: undefined };
+  const json = (res, status, value) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+  state.server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith('/querier.v1.QuerierService/')) {
+      const method = url.pathname.split('/').pop();
+      req.resume();
+      if (method === 'Series')
+        return json(res, 200, {
+          labelsSet: [
+            {
+              labels: [
+                { name: '__profile_type__', value: TYPE },
+                { name: 'service_name', value: 'bench' },
+              ],
+            },
+          ],
+        });
+      if (method === 'SelectSeries')
+        return json(res, 200, {
+          series: [{ points: [{ value: 1e9, timestamp: String(Date.now() - 60_000) }] }],
+        });
+      return json(res, 200, {});
+    }
+    if (url.pathname === '/pyroscope/render')
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(state.body);
+    // Any other API route is one this stand-in server does not have (auth is off, as whoami 404 says).
+    if (url.pathname.startsWith('/api/'))
+      return json(res, 404, { code: 'not_found', message: 'not served by the bench' });
+    const file = path.join(DIST, url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
+    if (!file.startsWith(DIST) || !existsSync(file)) return json(res, 404, { message: 'no such file' });
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => state.server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${state.server.address().port}`;
+  return state;
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: [
@@ -164,6 +210,7 @@ const browser = await chromium.launch({
     '--no-first-run',
   ],
 });
+const bench = await standInServer();
 const rows = [];
 try {
   for (const n of SIZES) {
@@ -176,45 +223,9 @@ try {
       heatmap: null,
     });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.route('http://bench.local/**', async (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname.startsWith('/querier.v1.QuerierService/')) {
-        const method = url.pathname.split('/').pop();
-        const json =
-          method === 'Series'
-            ? {
-                labelsSet: [
-                  {
-                    labels: [
-                      { name: '__profile_type__', value: TYPE },
-                      { name: 'service_name', value: 'bench' },
-                    ],
-                  },
-                ],
-              }
-            : method === 'SelectSeries'
-              ? { series: [{ points: [{ value: 1e9, timestamp: String(Date.now() - 60_000) }] }] }
-              : {};
-        return route.fulfill({ json });
-      }
-      if (url.pathname === '/pyroscope/render')
-        return route.fulfill({ body, contentType: 'application/json' });
-      // Any other API route is one this stand-in server does not have (auth is off, as whoami 404 says).
-      if (url.pathname.startsWith('/api/'))
-        return route.fulfill({
-          status: 404,
-          json: { code: 'not_found', message: 'not served by the bench' },
-        });
-      const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
-      const type = file.endsWith('.js')
-        ? 'text/javascript'
-        : file.endsWith('.css')
-          ? 'text/css'
-          : 'text/html';
-      return route.fulfill({ body: readFileSync(path.join(DIST, file)), contentType: type });
-    });
+    bench.body = body;
     const start = Date.now();
-    await page.goto(`http://bench.local/?query=${encodeURIComponent(`${TYPE}{service_name="bench"}`)}`);
+    await page.goto(`${bench.url}/?query=${encodeURIComponent(`${TYPE}{service_name="bench"}`)}`);
     await page.waitForFunction("/nodes/.test(document.querySelector('#status')?.textContent ?? '')", null, {
       timeout: 120_000,
     });
@@ -325,6 +336,7 @@ try {
   }
 } finally {
   await browser.close();
+  bench.server.close();
 }
 
 const date = new Date().toISOString().slice(0, 10);
