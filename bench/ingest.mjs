@@ -6,7 +6,7 @@
 // The load generator runs on the same 2-core machine, so the per-core figures divide by the server's
 // own CPU time (process_cpu_seconds_total from its /metrics), not by wall time.
 //
-//   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--runs 3] [--concurrency 8] [--services 20]
+//   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--warmup 10] [--runs 3] [--concurrency 8] [--services 20]
 //     [--floor http|decode|store] [--out FILE]
 // Writes bench/results/ingest-<date>.md (or --out). --floor measures bench/ingest-floor-server.mjs instead: the
 // same load against a bare HTTP server that only reads the uploads, or also decodes them, or also stores them.
@@ -22,6 +22,9 @@ import { formatTable, machineInfo } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '20' },
+    // Load before the measurement, not counted: the server's first seconds go to V8 compiling its hot code on
+    // background threads (~5 s of CPU here, 15–20% of a 20-s run), a cost a running server paid long ago.
+    warmup: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '8' },
     services: { type: 'string', default: '20' },
@@ -150,6 +153,28 @@ async function runOnce() {
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  // Closed loop: `concurrency` clients, each posting the next request as soon as its previous one is answered.
+  let next = 0;
+  const drive = (forSeconds, onAnswer) => {
+    const deadline = performance.now() + forSeconds * 1000;
+    return Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const r = requests[next++ % requests.length];
+          const t0 = performance.now();
+          const res = await fetch(url + r.path, {
+            method: 'POST',
+            body: r.body,
+            headers: { 'content-type': r.contentType },
+          });
+          await res.arrayBuffer();
+          onAnswer(r, res.ok, performance.now() - t0);
+        }
+      }),
+    );
+  };
+  await drive(Number(args.warmup), () => {});
+
   const before = await scrapeMetrics(url);
   let peakRss = before.rssBytes;
   const rssPoller = setInterval(async () => {
@@ -162,29 +187,15 @@ async function runOnce() {
   let samples = 0;
   let rawBytes = 0;
   let failures = 0;
-  const deadline = performance.now() + seconds * 1000;
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const r = requests[next++ % requests.length];
-        const t0 = performance.now();
-        const res = await fetch(url + r.path, {
-          method: 'POST',
-          body: r.body,
-          headers: { 'content-type': r.contentType },
-        });
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        if (res.ok) {
-          profiles++;
-          samples += r.samples;
-          rawBytes += r.rawBytes;
-        } else failures++;
-      }
-    }),
-  );
+  await drive(seconds, (r, ok, ms) => {
+    latencies.push(ms);
+    if (ok) {
+      profiles++;
+      samples += r.samples;
+      rawBytes += r.rawBytes;
+    } else failures++;
+  });
   const elapsedS = (performance.now() - started) / 1000;
   clearInterval(rssPoller);
   const after = await scrapeMetrics(url);
@@ -230,7 +241,7 @@ const report = `# End-to-end ingest: Go CPU and heap profiles over HTTP (multipa
 ${Object.entries(machine)
   .map(([k, v]) => `- ${k}: ${v}`)
   .join('\n')}
-- load generator: same machine${args.pin ? ' (server pinned to core 0, load generator to core 1)' : ''}, ${concurrency} concurrent requests, ${seconds} s per run, ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
+- load generator: same machine${args.pin ? ' (server pinned to core 0, load generator to core 1)' : ''}, ${concurrency} concurrent requests, ${seconds} s per run after ${args.warmup} s of warm-up (not counted), ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
 - profiles: synthetic Go-like (bench/gen.mjs): CPU ~1000 samples in ~560 stacks, ~70 KB raw, ~27 KB gzipped; heap 4 sample types
 - per-core figures divide by the server process's CPU time (all its threads), read from its /metrics
 
