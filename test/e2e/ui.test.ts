@@ -725,6 +725,12 @@ describe('web UI, single view', () => {
     await expect.poll(() => param(page, 'explore')).toBe('region');
     await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
     await euRow.locator('select').selectOption('preset:1h');
+    // Rebuilding the table (Refresh reloads the profile and the explorer) keeps the baseline picked.
+    const oldRow = await euRow.elementHandle();
+    await page.click('#refresh');
+    await oldRow?.waitForElementState('hidden'); // replaced
+    await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
+    expect(await euRow.locator('select').inputValue()).toBe('preset:1h');
     await euRow.locator('button.explore-comparison').click();
     await expect.poll(() => new URL(page.url()).pathname).toBe('/comparison');
     expect(param(page, 'query')).toContain('region="eu"');

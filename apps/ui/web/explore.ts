@@ -43,6 +43,9 @@ export class TagExplorer {
   private readonly tableBody = h('tbody', {});
   private result: ExploreResult | undefined;
   private format: (v: number) => string = String;
+  /** The baseline picked for each value of `label`, kept when the table is rebuilt (a reload, a new range). */
+  private readonly baselines = new Map<string, string>();
+  private label = '';
   /** Time labels in UTC rather than local time. */
   utc = false;
 
@@ -88,6 +91,8 @@ export class TagExplorer {
   }
 
   setLabels(labels: string[], current: string): void {
+    if (current !== this.label) this.baselines.clear();
+    this.label = current;
     this.labelSelect.replaceChildren(...labels.map((l) => option(l, l, l === current)));
   }
 
@@ -133,6 +138,9 @@ export class TagExplorer {
       ...values.filter((v) => v !== value).map((v) => option(`value:${v}`, `vs ${v || '(none)'}`)),
       ...PRESETS.map((p) => option(`preset:${p.id}`, `vs ${p.label}`)),
     );
+    const kept = this.baselines.get(value);
+    if (kept && [...against.options].some((o) => o.value === kept)) against.value = kept;
+    against.addEventListener('change', () => this.baselines.set(value, against.value));
     const baseline = (): ExploreBaseline => {
       const [kind, ...rest] = against.value.split(':');
       const arg = rest.join(':');
