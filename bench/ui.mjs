@@ -282,7 +282,7 @@ try {
         const visible = [];
         // A click arrives as a task of its own between frames (not inside a frame's callbacks).
         const task = () => new Promise((r) => setTimeout(r, 0));
-        // Until the work a step defers (the table's refill, over up to two frames) is painted, as between real clicks.
+        // Until the work a step defers (the table's refill, spread over frames) is painted, as between real clicks.
         const panes = document.getElementById('panes');
         const settled = async () => {
           while (panes.hasAttribute('aria-busy')) await frame();

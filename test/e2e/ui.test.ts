@@ -702,7 +702,7 @@ describe('web UI, single view', () => {
     expect(await page.locator('.explore-table tbody tr').first().textContent()).toMatch(/(eu|us).*s.*%/);
     await shot(page, '14-tag-explorer');
     const euRow = page.locator('.explore-table tr[data-value="eu"]');
-    // The baselines offered: prior periods, then the label's other values.
+    // The baselines offered: the label's other values, then prior periods.
     expect(await euRow.locator('select option').allTextContents()).toEqual([
       'vs us',
       'vs 1 h prior',
@@ -728,7 +728,7 @@ describe('web UI, single view', () => {
     // Rebuilding the table (Refresh reloads the profile and the explorer) keeps the baseline picked.
     const oldRow = await euRow.elementHandle();
     await page.click('#refresh');
-    await oldRow?.waitForElementState('hidden'); // replaced
+    await oldRow.waitForElementState('hidden'); // replaced
     await page.waitForSelector('#explore:not([aria-busy]) .explore-table tbody tr');
     expect(await euRow.locator('select').inputValue()).toBe('preset:1h');
     await euRow.locator('button.explore-comparison').click();

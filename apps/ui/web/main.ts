@@ -413,23 +413,29 @@ function openLabelValue(
   const matchers = matchersOf().filter((m) => m.name !== label);
   const queryOf = (v: string) =>
     `${profileTypeOf()}${printSelector([...matchers, { name: label, op: '=', value: v }])}`;
-  const baseline = compare?.baseline;
   update(
     {
       query: queryOf(value),
       explore: '',
       focus: [],
-      ...(compare && baseline
+      ...(compare
         ? {
             page: compare.view,
-            ...('preset' in baseline
+            ...('preset' in compare.baseline
               ? {
                   leftQuery: '',
                   ...leftOf(
-                    baselineFor({ from: state.from, until: state.until }, baseline.preset, Date.now()),
+                    baselineFor(
+                      { from: state.from, until: state.until },
+                      compare.baseline.preset,
+                      Date.now(),
+                    ),
                   ),
                 }
-              : { leftQuery: queryOf(baseline.value), ...leftOf({ from: state.from, until: state.until }) }),
+              : {
+                  leftQuery: queryOf(compare.baseline.value),
+                  ...leftOf({ from: state.from, until: state.until }),
+                }),
           }
         : {}),
     },
@@ -1810,6 +1816,7 @@ utcToggle.addEventListener('change', () => {
   timeline.utc = state.utc;
   explorer.utc = state.utc;
   timeline.paint();
+  explorer.paint();
 });
 bottomUpToggle.addEventListener('change', () => update({ bottomUp: bottomUpToggle.checked }, true));
 resetButton.addEventListener('click', () => resetZoom());

@@ -77,7 +77,7 @@ export class VirtualRows {
   fillStep(): boolean {
     if (this.staleFrom < 0) return false;
     const [first, last] = this.range();
-    this.fill(first, this.staleFrom, Math.min(last - first, this.staleFrom + this.rowsPerStep));
+    this.fill(first, this.staleFrom, Math.min(last - first, this.staleFrom + this.rowsPerStep), last - first);
     return this.staleFrom >= 0;
   }
 
@@ -108,11 +108,11 @@ export class VirtualRows {
     }
     for (let k = rows; k < this.pool.length; k++) this.pool[k].style.display = 'none';
     this.rowsPerStep = Math.ceil(rows / steps);
-    this.fill(first, 0, Math.min(rows, this.rowsPerStep));
+    this.fill(first, 0, Math.min(rows, this.rowsPerStep), rows);
   }
 
-  /** Fills pool slots `from`..`to` with the rows from `first + from` on; later slots in view are left stale. */
-  private fill(first: number, from: number, to: number): void {
+  /** Fills pool slots `from`..`to` of the `rows` in view (row `first + k` in slot k); the slots after `to` stay stale. */
+  private fill(first: number, from: number, to: number, rows: number): void {
     for (let k = from; k < to; k++) {
       const row = this.pool[k];
       const index = first + k;
@@ -120,6 +120,6 @@ export class VirtualRows {
       row.style.transform = `translateY(${index * this.rowHeight}px)`;
       this.fillRow(row, index);
     }
-    this.staleFrom = to < this.range()[1] - first ? to : -1;
+    this.staleFrom = to < rows ? to : -1;
   }
 }
