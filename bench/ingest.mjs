@@ -4,7 +4,8 @@
 // and the server's peak resident memory.
 //
 // The load generator runs on the same 2-core machine, so the per-core figures divide by the server's
-// own CPU time (process_cpu_seconds_total from its /metrics), not by wall time.
+// own CPU time (process_cpu_seconds_total from its /metrics), not by wall time; it sends pre-serialized
+// requests over keep-alive sockets (http-client.mjs), so that it leaves the server most of the machine.
 //
 //   npx tsc -b && node bench/ingest.mjs [--seconds 20] [--warmup 10] [--runs 3] [--concurrency 8] [--services 20]
 //     [--floor http|decode|store] [--out FILE]
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { goCpuProfile, goHeapProfile, goHeapSampleTypeConfig, makeService } from './gen.mjs';
+import { KeepAliveConnection, serializePost } from './http-client.mjs';
 import { formatTable, machineInfo } from './lib.mjs';
 
 const { values: args } = parseArgs({
@@ -106,9 +108,7 @@ function buildRequests() {
         until: String(nowNs),
       });
       requests.push({
-        path: `/ingest?${query}`,
-        body,
-        contentType,
+        wire: serializePost('127.0.0.1', `/ingest?${query}`, body, contentType),
         samples: p.samples,
         rawBytes: p.raw.length,
       });
@@ -159,17 +159,14 @@ async function runOnce() {
     const deadline = performance.now() + forSeconds * 1000;
     return Promise.all(
       Array.from({ length: concurrency }, async () => {
+        const connection = await KeepAliveConnection.open(port);
         while (performance.now() < deadline) {
           const r = requests[next++ % requests.length];
           const t0 = performance.now();
-          const res = await fetch(url + r.path, {
-            method: 'POST',
-            body: r.body,
-            headers: { 'content-type': r.contentType },
-          });
-          await res.arrayBuffer();
-          onAnswer(r, res.ok, performance.now() - t0);
+          const status = await connection.send(r.wire);
+          onAnswer(r, status === 200, performance.now() - t0);
         }
+        connection.close();
       }),
     );
   };
@@ -241,7 +238,7 @@ const report = `# End-to-end ingest: Go CPU and heap profiles over HTTP (multipa
 ${Object.entries(machine)
   .map(([k, v]) => `- ${k}: ${v}`)
   .join('\n')}
-- load generator: same machine${args.pin ? ' (server pinned to core 0, load generator to core 1)' : ''}, ${concurrency} concurrent requests, ${seconds} s per run after ${args.warmup} s of warm-up (not counted), ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
+- load generator: same machine (bench/http-client.mjs, keep-alive)${args.pin ? ' (server pinned to core 0, load generator to core 1)' : ''}, ${concurrency} concurrent requests, ${seconds} s per run after ${args.warmup} s of warm-up (not counted), ${args.services} services, ${Number(args['heap-share']) * 100}% heap profiles
 - profiles: synthetic Go-like (bench/gen.mjs): CPU ~1000 samples in ~560 stacks, ~70 KB raw, ~27 KB gzipped; heap 4 sample types
 - per-core figures divide by the server process's CPU time (all its threads), read from its /metrics
 
